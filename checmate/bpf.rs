@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The program type `BPF_PROG_TYPE_CHECMATE`: what its programs may read and
+//! write in their context, which helpers they may call, and counted references
+//! to loaded programs.
+
+use crate::hooks::{self, Hook};
+use crate::errno;
+use kernel::ffi::{c_int, c_void};
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::prelude::*;
+
+/// `struct bpf_verifier_ops` made `Sync` so that it can be a static.
+#[repr(transparent)]
+pub(crate) struct VerifierOps(bindings::bpf_verifier_ops);
+// SAFETY: the ops hold only function pointers and are never written.
+unsafe impl Sync for VerifierOps {}
+
+/// `struct bpf_prog_ops` made `Sync` so that it can be a static.
+#[repr(transparent)]
+pub(crate) struct ProgOps(bindings::bpf_prog_ops);
+// SAFETY: as for `VerifierOps`.
+unsafe impl Sync for ProgOps {}
+
+/// Named by `include/linux/bpf_types.h` for `BPF_PROG_TYPE_CHECMATE`.
+#[no_mangle]
+pub(crate) static checmate_verifier_ops: VerifierOps = VerifierOps(bindings::bpf_verifier_ops {
+    get_func_proto: Some(get_func_proto),
+    is_valid_access: Some(is_valid_access),
+    gen_prologue: None,
+    gen_epilogue: None,
+    gen_ld_abs: None,
+    convert_ctx_access: None,
+    btf_struct_access: None,
+});
+
+/// Named by `include/linux/bpf_types.h`; Checmate has no `BPF_PROG_TEST_RUN`.
+#[no_mangle]
+pub(crate) static checmate_prog_ops: ProgOps = ProgOps(bindings::bpf_prog_ops { test_run: None });
+
+/// Called by `bpf_prog_load()`: may a program be verified for hook `hook`?
+#[no_mangle]
+pub(crate) extern "C" fn checmate_prog_check_attach(hook: u32) -> c_int {
+    match Hook::from_num(hook.into()) {
+        Some(_) => 0,
+        None => -(bindings::EINVAL as c_int),
+    }
+}
+
+/// The hook a program was verified for, from its `expected_attach_type`.
+///
+/// # Safety
+///
+/// `prog` must point to a valid `struct bpf_prog`.
+unsafe fn prog_hook(prog: *const bindings::bpf_prog) -> Option<Hook> {
+    // SAFETY: the caller guarantees `prog` is valid.
+    Hook::from_num(unsafe { (*prog).expected_attach_type } as u64)
+}
+
+/// Context access check: the rules come from the hook table (`hooks.rs`).
+unsafe extern "C" fn is_valid_access(
+    off: c_int,
+    size: c_int,
+    kind: bindings::bpf_access_type,
+    prog: *const bindings::bpf_prog,
+    _info: *mut bindings::bpf_insn_access_aux,
+) -> bool {
+    // SAFETY: the verifier passes the program it is verifying.
+    let Some(hook) = (unsafe { prog_hook(prog) }) else {
+        return false;
+    };
+    let write = kind == bindings::bpf_access_type_BPF_WRITE;
+    hook.desc().access_ok(off, size, write)
+}
+
+/// `LINUX_VERSION_CODE` of the running kernel.
+const KERNEL_VERSION: u32 = bindings::LINUX_VERSION_CODE;
+
+/// Helpers that read kernel memory: only for programs whose `kern_version`
+/// equals the running kernel's, as in the 2016 RFC.
+fn reads_kernel_memory(func: bindings::bpf_func_id) -> bool {
+    matches!(
+        func,
+        bindings::bpf_func_id_BPF_FUNC_probe_read_kernel
+            | bindings::bpf_func_id_BPF_FUNC_probe_read_kernel_str
+            | bindings::bpf_func_id_BPF_FUNC_get_current_task
+            | bindings::bpf_func_id_BPF_FUNC_get_current_task_btf
+    )
+}
+
+/// Helpers that describe the current task: meaningless (and refused) on
+/// hooks that run in softirq, where `current` is whatever was interrupted.
+fn reads_current(func: bindings::bpf_func_id) -> bool {
+    matches!(
+        func,
+        bindings::bpf_func_id_BPF_FUNC_get_current_pid_tgid
+            | bindings::bpf_func_id_BPF_FUNC_get_current_uid_gid
+            | bindings::bpf_func_id_BPF_FUNC_get_current_comm
+            | bindings::bpf_func_id_BPF_FUNC_get_current_cgroup_id
+            | bindings::bpf_func_id_BPF_FUNC_current_task_under_cgroup
+            | bindings::bpf_func_id_BPF_FUNC_get_current_task
+            | bindings::bpf_func_id_BPF_FUNC_get_current_task_btf
+    )
+}
+
+/// Helpers any Checmate program may call, besides the two classes above.
+fn always_allowed(func: bindings::bpf_func_id) -> bool {
+    matches!(
+        func,
+        bindings::bpf_func_id_BPF_FUNC_map_lookup_elem
+            | bindings::bpf_func_id_BPF_FUNC_map_update_elem
+            | bindings::bpf_func_id_BPF_FUNC_map_delete_elem
+            | bindings::bpf_func_id_BPF_FUNC_map_push_elem
+            | bindings::bpf_func_id_BPF_FUNC_map_pop_elem
+            | bindings::bpf_func_id_BPF_FUNC_map_peek_elem
+            | bindings::bpf_func_id_BPF_FUNC_for_each_map_elem
+            | bindings::bpf_func_id_BPF_FUNC_loop
+            | bindings::bpf_func_id_BPF_FUNC_tail_call
+            | bindings::bpf_func_id_BPF_FUNC_get_prandom_u32
+            | bindings::bpf_func_id_BPF_FUNC_get_smp_processor_id
+            | bindings::bpf_func_id_BPF_FUNC_ktime_get_ns
+            | bindings::bpf_func_id_BPF_FUNC_ktime_get_boot_ns
+            | bindings::bpf_func_id_BPF_FUNC_ktime_get_coarse_ns
+            | bindings::bpf_func_id_BPF_FUNC_jiffies64
+            | bindings::bpf_func_id_BPF_FUNC_ringbuf_output
+            | bindings::bpf_func_id_BPF_FUNC_ringbuf_reserve
+            | bindings::bpf_func_id_BPF_FUNC_ringbuf_submit
+            | bindings::bpf_func_id_BPF_FUNC_ringbuf_discard
+            | bindings::bpf_func_id_BPF_FUNC_ringbuf_query
+            | bindings::bpf_func_id_BPF_FUNC_spin_lock
+            | bindings::bpf_func_id_BPF_FUNC_spin_unlock
+            | bindings::bpf_func_id_BPF_FUNC_snprintf
+            | bindings::bpf_func_id_BPF_FUNC_strncmp
+    )
+}
+
+unsafe extern "C" fn get_func_proto(
+    func: bindings::bpf_func_id,
+    prog: *const bindings::bpf_prog,
+) -> *const bindings::bpf_func_proto {
+    // SAFETY: the verifier passes the program it is verifying.
+    let Some(hook) = (unsafe { prog_hook(prog) }) else {
+        return core::ptr::null();
+    };
+    if reads_current(func) && hook.desc().softirq {
+        return core::ptr::null();
+    }
+    if reads_kernel_memory(func) {
+        // SAFETY: `prog` is valid and its `aux` is set before verification.
+        if unsafe { (*(*prog).aux).kern_version } != KERNEL_VERSION {
+            return core::ptr::null();
+        }
+    }
+    // SAFETY (all arms): the protos are kernel statics that live forever.
+    match func {
+        bindings::bpf_func_id_BPF_FUNC_trace_printk => unsafe { bindings::bpf_get_trace_printk_proto() },
+        bindings::bpf_func_id_BPF_FUNC_get_current_pid_tgid => unsafe {
+            &bindings::bpf_get_current_pid_tgid_proto
+        },
+        bindings::bpf_func_id_BPF_FUNC_get_current_uid_gid => unsafe {
+            &bindings::bpf_get_current_uid_gid_proto
+        },
+        bindings::bpf_func_id_BPF_FUNC_get_current_comm => unsafe { &bindings::bpf_get_current_comm_proto },
+        bindings::bpf_func_id_BPF_FUNC_get_current_cgroup_id => unsafe {
+            &bindings::bpf_get_current_cgroup_id_proto
+        },
+        bindings::bpf_func_id_BPF_FUNC_current_task_under_cgroup => unsafe {
+            &bindings::bpf_current_task_under_cgroup_proto
+        },
+        f if always_allowed(f) || reads_kernel_memory(f) => {
+            // SAFETY: `bpf_base_func_proto` only looks the id up, for `prog`.
+            unsafe { bindings::bpf_base_func_proto(f, prog) }
+        }
+        _ => core::ptr::null(),
+    }
+}
+
+/// A counted reference to a loaded Checmate program.
+///
+/// # Invariants
+///
+/// `0` points to a `struct bpf_prog` of type `BPF_PROG_TYPE_CHECMATE`
+/// verified for a valid hook, on which this object holds one reference.
+pub(crate) struct Prog(NonNull<bindings::bpf_prog>);
+
+// SAFETY: a `bpf_prog` reference may be used and dropped on any thread: its
+// refcount is atomic and the program is immutable once loaded.
+unsafe impl Send for Prog {}
+// SAFETY: `&Prog` only reads immutable fields and runs the program.
+unsafe impl Sync for Prog {}
+
+impl Prog {
+    /// Takes a reference to the program behind `fd`, which must be a
+    /// Checmate program verified for `hook`.
+    ///
+    /// Errors: `EBADF` (not an open fd), `EINVAL` (not a BPF program, another
+    /// type, or verified for another hook).
+    pub(crate) fn from_fd(fd: u64, hook: Hook) -> Result<Self> {
+        let fd = u32::try_from(fd).ok().filter(|&fd| fd <= i32::MAX as u32).ok_or(errno(bindings::EBADF))?;
+        // SAFETY: any fd number may be passed; the result is a program with
+        // one reference taken for us, or an error pointer.
+        let p = unsafe {
+            bindings::bpf_prog_get_type_dev(fd, bindings::bpf_prog_type_BPF_PROG_TYPE_CHECMATE, false)
+        };
+        // SAFETY: `IS_ERR` only compares the pointer value.
+        if unsafe { bindings::IS_ERR(p as *const c_void) } {
+            // SAFETY: as above.
+            let e = unsafe { bindings::PTR_ERR(p as *const c_void) };
+            return Err(Error::from_errno(e as i32));
+        }
+        let p = NonNull::new(p).ok_or(EINVAL)?;
+        // INVARIANT: the type was checked by `bpf_prog_get_type_dev`; we own
+        // one reference, dropped by `Drop` if the hook does not match.
+        let prog = Prog(p);
+        // SAFETY: `p` is a valid program.
+        match unsafe { prog_hook(p.as_ptr()) } {
+            Some(h) if h == hook => Ok(prog),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// The program's id, as `bpf(BPF_PROG_GET_FD_BY_ID)` and bpftool know it.
+    pub(crate) fn id(&self) -> u32 {
+        // SAFETY: by the type invariant the program and its `aux` are valid.
+        unsafe { (*(*self.0.as_ptr()).aux).id }
+    }
+
+    /// Runs the program on `ctx`, which must be the context of the program's
+    /// hook, and returns its return value.
+    #[inline]
+    pub(crate) fn run<C: hooks::Context>(&self, ctx: &mut C) -> u32 {
+        // SAFETY: the program is valid (type invariant) and was verified for
+        // contexts of type `C` (the caller passes its hook's context, see
+        // `progs::run`); it runs with migration disabled as it must.
+        unsafe { bindings::bpf_prog_run_pin_on_cpu(self.0.as_ptr(), ctx as *mut C as *const c_void) }
+    }
+
+    /// Is this the same program as `other`?
+    pub(crate) fn same(&self, other: &Prog) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Clone for Prog {
+    fn clone(&self) -> Self {
+        // SAFETY: we hold a reference, so the program is live.
+        unsafe { bindings::bpf_prog_inc(self.0.as_ptr()) };
+        // INVARIANT: the new object owns the reference just taken.
+        Prog(self.0)
+    }
+}
+
+impl Drop for Prog {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own one reference.
+        unsafe { bindings::bpf_prog_put(self.0.as_ptr()) };
+    }
+}

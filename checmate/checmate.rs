@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Checmate: a stackable LSM that runs BPF programs on LSM hooks.
+//!
+//! Root in the initial user namespace attaches programs of type
+//! `BPF_PROG_TYPE_CHECMATE` to hooks with `prctl(PR_CHECMATE, ...)`; on every
+//! crossing of a hook its programs run, and the first that returns an error
+//! denies the operation with it. One concern per file:
+//!
+//! - `lsm.rs`: registration with the LSM framework, nothing else;
+//! - `hooks.rs`: the one table of hooks: numbers, contexts, verifier rules and
+//!   LSM entry points are all generated from it;
+//! - `ctx.rs`: filling a hook's context from kernel objects;
+//! - `bpf.rs`: the program type (verifier and prog ops) and program references;
+//! - `rcu.rs`: a small safe abstraction over RCU-published pointers;
+//! - `progs.rs`: per-hook state, published program arrays, the hot path;
+//! - `api.rs`: the prctl API, where all user input is checked.
+
+#![allow(clippy::missing_safety_doc)]
+
+use kernel::prelude::*;
+
+/// Prefix of this crate's `pr_*!` messages (a built-in object has no `module!`).
+const __LOG_PREFIX: &[u8] = b"checmate\0";
+
+mod api;
+mod bpf;
+mod ctx;
+mod hooks;
+mod lsm;
+mod progs;
+mod rcu;
+
+/// Turns a kernel errno constant into an [`Error`].
+fn errno(e: u32) -> Error {
+    Error::from_errno(-(e as i32))
+}

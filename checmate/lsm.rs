@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Registration with the LSM framework: Checmate's LSM id, its hook list and
+//! its init function. Nothing here decides anything.
+
+use crate::{api, hooks, progs};
+use core::cell::UnsafeCell;
+use core::ffi::c_int;
+use core::mem::MaybeUninit;
+use kernel::bindings;
+use kernel::prelude::*;
+
+/// A static the LSM framework writes to during init (C's `__ro_after_init`).
+#[repr(transparent)]
+struct InitCell<T>(UnsafeCell<T>);
+
+// SAFETY: written only by `checmate_init()` and `security_add_hooks()`,
+// during single-threaded early boot; read-only afterwards.
+unsafe impl<T> Sync for InitCell<T> {}
+
+/// Number of hook list entries: the table's hooks and `task_prctl`.
+const ENTRIES: usize = hooks::COUNT + 1;
+
+static LSM_ID: InitCell<bindings::lsm_id> = InitCell(UnsafeCell::new(bindings::lsm_id {
+    name: c"checmate".as_ptr().cast(),
+    id: bindings::LSM_ID_CHECMATE as u64,
+}));
+
+static HOOK_LIST: InitCell<MaybeUninit<[bindings::security_hook_list; ENTRIES]>> =
+    InitCell(UnsafeCell::new(MaybeUninit::uninit()));
+
+/// Builds the hook list and registers it. Runs once, at boot.
+#[link_section = ".init.text"]
+unsafe extern "C" fn checmate_init() -> c_int {
+    if let Err(e) = progs::init() {
+        pr_err!("Checmate: cannot allocate its state: {:?}\n", e);
+        return e.to_errno();
+    }
+    let table = hooks::entries();
+    // SAFETY: init runs once, single-threaded, before any hook can be called;
+    // nothing else references `HOOK_LIST` yet.
+    let list = unsafe { &mut *HOOK_LIST.0.get() }.write(core::array::from_fn(|i| {
+        if i < hooks::COUNT {
+            // SAFETY: `security_hook_list` is plain data; copying an entry is fine.
+            unsafe { core::ptr::read(&table[i]) }
+        } else {
+            hooks::HookEntry {
+                // SAFETY: only the address of the static is taken.
+                scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.task_prctl) }.cast(),
+                hook: bindings::security_list_options { task_prctl: Some(api::task_prctl) },
+                lsmid: core::ptr::null_mut(),
+            }
+        }
+    }));
+    // SAFETY: `list` and `LSM_ID` are statics that live forever, as
+    // `security_add_hooks` requires; it is called during LSM init.
+    unsafe { bindings::security_add_hooks(list.as_mut_ptr(), ENTRIES as c_int, LSM_ID.0.get()) };
+    pr_info!(
+        "Checmate: initialized, hooks {} to {}\n",
+        hooks::Hook::first().desc().name,
+        hooks::Hook::last().desc().name
+    );
+    0
+}
+
+/// What `DEFINE_LSM(checmate)` would emit in C.
+#[used]
+#[link_section = ".lsm_info.init"]
+static CHECMATE_LSM: InitCell<bindings::lsm_info> = InitCell(UnsafeCell::new(bindings::lsm_info {
+    name: c"checmate".as_ptr().cast(),
+    order: bindings::lsm_order_LSM_ORDER_MUTABLE,
+    flags: 0,
+    enabled: core::ptr::null_mut(),
+    init: Some(checmate_init),
+    blobs: core::ptr::null_mut(),
+}));

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Wrappers of static inline functions and macros used by Checmate's Rust code
+ * (security/checmate/). Each one only forwards its arguments.
+ */
+
+#include <linux/cred.h>
+#include <linux/filter.h>
+#include <linux/fs_struct.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+
+void rust_helper_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void rust_helper_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+u32 rust_helper_bpf_prog_run_pin_on_cpu(const struct bpf_prog *prog,
+					const void *ctx)
+{
+	return bpf_prog_run_pin_on_cpu(prog, ctx);
+}
+
+struct user_namespace *rust_helper_current_user_ns(void)
+{
+	return current_user_ns();
+}
+
+kuid_t rust_helper_task_uid(struct task_struct *task)
+{
+	return task_uid(task);
+}
+
+kgid_t rust_helper_task_gid(struct task_struct *task)
+{
+	return task_cred_xxx(task, gid);
+}
+
+int rust_helper_skb_network_offset(const struct sk_buff *skb)
+{
+	return skb_network_offset(skb);
+}
+
+void *rust_helper_skb_header_pointer(const struct sk_buff *skb, int offset,
+				     int len, void *buffer)
+{
+	return skb_header_pointer(skb, offset, len, buffer);
+}
+
+void rust_helper_get_fs_root(struct fs_struct *fs, struct path *root)
+{
+	get_fs_root(fs, root);
+}

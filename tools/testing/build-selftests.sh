@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Build what the test VM runs into build/selftests: the kselftests (static,
+# against the patched kernel's UAPI headers) and the demo.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+out="$top/build/out"
+hdr="$top/build/headers"
+dest="$top/build/selftests"
+"${KMAKE[@]}" O="$out" headers_install INSTALL_HDR_PATH="$hdr" >/dev/null
+mkdir -p "$dest"
+make -s -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
+	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests"
+cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checmate selftests: the prctl API. Attach, detach, reset, modes, query,
+ * and every bad input: each gets its errno and leaves the hook as it was.
+ *
+ * Hooks locked by deny_reset stay locked until reboot, so the lock tests use
+ * hooks the other API tests do not, and lock only programs that deny nothing.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kselftest_harness.h"
+#include "common.h"
+
+/* A hook the API tests own; programs on it allow everything. */
+#define HOOK CHECMATE_HOOK_SOCKET_LISTEN
+
+static void reset_hook(struct __test_metadata *_metadata, unsigned int hook)
+{
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_NORMAL, 0));
+	ASSERT_EQ(0, checmate(CHECMATE_OP_RESET, hook, 0, 0));
+}
+
+static __u32 count(unsigned int hook)
+{
+	struct checmate_query q;
+
+	if (cm_query(hook, &q, NULL, 0))
+		return -1;
+	return q.prog_cnt;
+}
+
+FIXTURE(api) {
+	int prog;
+};
+
+FIXTURE_SETUP(api)
+{
+	reset_hook(_metadata, HOOK);
+	self->prog = load_ret(HOOK, 0);
+	ASSERT_LE(0, self->prog) TH_LOG("load: %s\n%s", strerror(errno), verifier_log);
+}
+
+FIXTURE_TEARDOWN(api)
+{
+	checmate(CHECMATE_OP_RESET, HOOK, 0, 0);
+	close(self->prog);
+}
+
+TEST_F(api, attach_query_detach)
+{
+	struct checmate_query q;
+	__u32 ids[4];
+
+	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
+	ASSERT_EQ(0, cm_query(HOOK, &q, ids, 4));
+	EXPECT_EQ(1, q.prog_cnt);
+	EXPECT_EQ(prog_id(self->prog), ids[0]);
+	EXPECT_EQ(CHECMATE_MODE_NORMAL, q.mode);
+	EXPECT_EQ(0, q.flags);
+	ASSERT_EQ(0, cm_detach(HOOK, self->prog));
+	EXPECT_EQ(0, count(HOOK));
+}
+
+TEST_F(api, attach_twice_is_eexist)
+{
+	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
+	ASSERT_EQ(-1, cm_attach(HOOK, self->prog));
+	ASSERT_EQ(EEXIST, errno);
+	EXPECT_EQ(1, count(HOOK));
+}
+
+TEST_F(api, detach_not_attached_is_enoent)
+{
+	ASSERT_EQ(-1, cm_detach(HOOK, self->prog));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(api, order_is_attach_order_and_reset_clears)
+{
+	int fds[5];
+	__u32 ids[8];
+	struct checmate_query q;
+
+	for (int i = 0; i < 5; i++) {
+		fds[i] = load_ret(HOOK, 0);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, cm_attach(HOOK, fds[i]));
+	}
+	ASSERT_EQ(0, cm_query(HOOK, &q, ids, 8));
+	ASSERT_EQ(5, q.prog_cnt);
+	for (int i = 0; i < 5; i++)
+		EXPECT_EQ(prog_id(fds[i]), ids[i]);
+	/* Detach from the middle keeps the order of the others. */
+	ASSERT_EQ(0, cm_detach(HOOK, fds[2]));
+	ASSERT_EQ(0, cm_query(HOOK, &q, ids, 8));
+	ASSERT_EQ(4, q.prog_cnt);
+	EXPECT_EQ(prog_id(fds[3]), ids[2]);
+	ASSERT_EQ(0, checmate(CHECMATE_OP_RESET, HOOK, 0, 0));
+	EXPECT_EQ(0, count(HOOK));
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+}
+
+TEST_F(api, hook_full_is_e2big)
+{
+	int fds[CHECMATE_MAX_PROGS_PER_HOOK + 1];
+
+	for (int i = 0; i <= CHECMATE_MAX_PROGS_PER_HOOK; i++) {
+		fds[i] = load_ret(HOOK, 0);
+		ASSERT_LE(0, fds[i]);
+	}
+	for (int i = 0; i < CHECMATE_MAX_PROGS_PER_HOOK; i++)
+		ASSERT_EQ(0, cm_attach(HOOK, fds[i]));
+	ASSERT_EQ(-1, cm_attach(HOOK, fds[CHECMATE_MAX_PROGS_PER_HOOK]));
+	ASSERT_EQ(E2BIG, errno);
+	EXPECT_EQ(CHECMATE_MAX_PROGS_PER_HOOK, count(HOOK));
+	for (int i = 0; i <= CHECMATE_MAX_PROGS_PER_HOOK; i++)
+		close(fds[i]);
+}
+
+TEST_F(api, query_short_buffer_is_enospc)
+{
+	int other = load_ret(HOOK, 0);
+	struct checmate_query q;
+	__u32 ids[2] = { 0, 0 };
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
+	ASSERT_EQ(0, cm_attach(HOOK, other));
+	ASSERT_EQ(-1, cm_query(HOOK, &q, ids, 1));
+	ASSERT_EQ(ENOSPC, errno);
+	EXPECT_EQ(2, q.prog_cnt);
+	EXPECT_EQ(prog_id(self->prog), ids[0]);
+	EXPECT_EQ(0, ids[1]);
+	/* Count only. */
+	ASSERT_EQ(0, cm_query(HOOK, &q, NULL, 0));
+	EXPECT_EQ(2, q.prog_cnt);
+	close(other);
+}
+
+TEST_F(api, query_bad_buffers)
+{
+	struct checmate_query q = { .prog_cnt = 4, .prog_ids = 0 };
+
+	/* No query struct, an unmapped one, an id buffer that is missing. */
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_QUERY, HOOK, 0, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_QUERY, HOOK, 8, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_QUERY, HOOK, (uintptr_t)&q, 0));
+	ASSERT_EQ(EINVAL, errno);
+	q.prog_ids = 8;
+	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_QUERY, HOOK, (uintptr_t)&q, 0));
+	ASSERT_EQ(EFAULT, errno);
+	q = (struct checmate_query){ .reserved = 1 };
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_QUERY, HOOK, (uintptr_t)&q, 0));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(api, bad_hook_numbers_are_einval)
+{
+	const unsigned long bad[] = { 0, __CHECMATE_HOOK_MAX, 1000, -1UL, 1UL << 32 | HOOK };
+
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		EXPECT_EQ(-1, cm_attach(bad[i], self->prog));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, checmate(CHECMATE_OP_RESET, bad[i], 0, 0));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, checmate(CHECMATE_OP_DENY_RESET, bad[i], 0, 0));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, bad[i], 0, 0));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	EXPECT_EQ(0, count(HOOK));
+}
+
+TEST_F(api, bad_fds)
+{
+	int pipefd[2], closed, map;
+	union bpf_attr attr;
+
+	/* Not fds at all. */
+	ASSERT_EQ(-1, cm_attach(HOOK, -1));
+	EXPECT_EQ(EBADF, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_ATTACH, HOOK, 1UL << 40, 0));
+	EXPECT_EQ(EBADF, errno);
+	/* A closed fd. */
+	closed = load_ret(HOOK, 0);
+	ASSERT_LE(0, closed);
+	close(closed);
+	ASSERT_EQ(-1, cm_attach(HOOK, closed));
+	EXPECT_EQ(EBADF, errno);
+	/* A pipe. */
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(-1, cm_attach(HOOK, pipefd[0]));
+	EXPECT_EQ(EINVAL, errno);
+	/* A BPF map. */
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	map = sys_bpf(BPF_MAP_CREATE, &attr);
+	ASSERT_LE(0, map);
+	ASSERT_EQ(-1, cm_attach(HOOK, map));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, cm_detach(HOOK, map));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, count(HOOK));
+	close(map);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+TEST_F(api, wrong_program_type_is_einval)
+{
+	const struct bpf_insn insns[] = { MOV64_IMM(0, 0), EXIT() };
+	int fd = load_prog_type(BPF_PROG_TYPE_SOCKET_FILTER, 0, insns, 2, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, cm_attach(HOOK, fd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, count(HOOK));
+	close(fd);
+}
+
+TEST_F(api, program_of_another_hook_is_einval)
+{
+	int fd = load_ret(CHECMATE_HOOK_FILE_OPEN, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, cm_attach(HOOK, fd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, count(HOOK));
+	close(fd);
+}
+
+TEST_F(api, unknown_flags_and_args_are_einval)
+{
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_ATTACH, HOOK, self->prog, 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_RESET, HOOK, 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_DENY_RESET, HOOK, 0, 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, HOOK, 4, 0));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, HOOK, -1UL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, count(HOOK));
+}
+
+TEST_F(api, program_outlives_its_fd)
+{
+	__u32 id = prog_id(self->prog);
+
+	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
+	close(self->prog);
+	self->prog = -1;
+	EXPECT_EQ(1, attached(HOOK, id));
+}
+
+TEST_F(api, append_only_mode)
+{
+	struct checmate_query q;
+
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, HOOK, CHECMATE_MODE_APPEND_ONLY, 0));
+	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
+	ASSERT_EQ(-1, cm_detach(HOOK, self->prog));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_RESET, HOOK, 0, 0));
+	EXPECT_EQ(EPERM, errno);
+	/* Only tightening is allowed out of append-only. */
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, HOOK, CHECMATE_MODE_DISABLED, 0));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, cm_query(HOOK, &q, NULL, 0));
+	EXPECT_EQ(CHECMATE_MODE_APPEND_ONLY, q.mode);
+	EXPECT_EQ(1, q.prog_cnt);
+}
+
+TEST(modes_tighten_only)
+{
+	/* A hook of its own: READ_ONLY is final until reboot. */
+	unsigned int hook = CHECMATE_HOOK_SOCKET_RECVMSG;
+	int fd = load_ret(hook, 0);
+	struct checmate_query q;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_APPEND_ONLY, 0));
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_NORMAL, 0));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_READ_ONLY, 0));
+	ASSERT_EQ(-1, cm_attach(hook, fd));
+	EXPECT_EQ(EPERM, errno);
+	for (int m = CHECMATE_MODE_NORMAL; m <= CHECMATE_MODE_DISABLED; m++) {
+		if (m == CHECMATE_MODE_READ_ONLY)
+			continue;
+		ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, m, 0));
+		EXPECT_EQ(EPERM, errno);
+	}
+	ASSERT_EQ(0, cm_query(hook, &q, NULL, 0));
+	EXPECT_EQ(CHECMATE_MODE_READ_ONLY, q.mode);
+	close(fd);
+}
+
+TEST(deny_reset_locks_against_root)
+{
+	/* A hook of its own: the lock lasts until reboot. */
+	unsigned int hook = CHECMATE_HOOK_SOCKET_CREATE;
+	int fd = load_ret(hook, 0), fd2 = load_ret(hook, 0);
+	__u32 id = prog_id(fd);
+	struct checmate_query q;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, cm_attach(hook, fd));
+	ASSERT_EQ(0, checmate(CHECMATE_OP_DENY_RESET, hook, 0, 0));
+	/* Idempotent. */
+	ASSERT_EQ(0, checmate(CHECMATE_OP_DENY_RESET, hook, 0, 0));
+	ASSERT_EQ(-1, cm_detach(hook, fd));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_RESET, hook, 0, 0));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_DISABLED, 0));
+	EXPECT_EQ(EPERM, errno);
+	/* Attaching more and tightening stay possible. */
+	ASSERT_EQ(0, cm_attach(hook, fd2));
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_APPEND_ONLY, 0));
+	/* Closing every fd does not undo it. */
+	close(fd);
+	close(fd2);
+	ASSERT_EQ(0, cm_query(hook, &q, NULL, 0));
+	EXPECT_EQ(CHECMATE_QUERY_F_LOCKED, q.flags);
+	EXPECT_EQ(2, q.prog_cnt);
+	EXPECT_EQ(1, attached(hook, id));
+}
+
+TEST_HARNESS_MAIN

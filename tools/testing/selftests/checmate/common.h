@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Checmate selftests: raw BPF and prctl helpers.
+ *
+ * The programs are built from instructions here rather than compiled, so that
+ * each test states exactly what the verifier and the hook see.
+ */
+#ifndef CHECMATE_SELFTESTS_COMMON_H
+#define CHECMATE_SELFTESTS_COMMON_H
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/checmate.h>
+#include <linux/prctl.h>
+#include <linux/version.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define INSN(c, d, s, o, i) \
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define MOV64_IMM(d, i)		INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define MOV64_REG(d, s)		INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define RSH64_IMM(d, i)		INSN(BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, i)
+#define LDX_MEM(sz, d, s, o)	INSN(BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
+#define STX_MEM(sz, d, s, o)	INSN(BPF_STX | BPF_MEM | (sz), d, s, o, 0)
+#define ST_MEM(sz, d, o, i)	INSN(BPF_ST | BPF_MEM | (sz), d, 0, o, i)
+#define JNE_IMM(d, i, o)	INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
+#define JEQ_IMM(d, i, o)	INSN(BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
+#define CALL(f)			INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define EXIT()			INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+/* Two instructions: load a map fd as a map pointer. */
+#define LD_MAP_FD(d, fd) \
+	INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The errno test programs deny with: one no syscall here returns itself. */
+#define DENY_ERRNO EDOM
+
+static inline long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static char verifier_log[65536];
+
+/* Load a program; returns its fd, or -1 with errno set. */
+static inline int load_prog_type(enum bpf_prog_type type, unsigned int hook,
+				 const struct bpf_insn *insns, size_t cnt,
+				 unsigned int kern_version)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = type;
+	attr.expected_attach_type = hook;
+	attr.insns = (uintptr_t)insns;
+	attr.insn_cnt = cnt;
+	attr.license = (uintptr_t)"GPL";
+	attr.kern_version = kern_version;
+	attr.log_buf = (uintptr_t)verifier_log;
+	attr.log_size = sizeof(verifier_log);
+	attr.log_level = 1;
+	verifier_log[0] = 0;
+	return sys_bpf(BPF_PROG_LOAD, &attr);
+}
+
+static inline int load_prog(unsigned int hook, const struct bpf_insn *insns,
+			    size_t cnt)
+{
+	return load_prog_type(BPF_PROG_TYPE_CHECMATE, hook, insns, cnt, 0);
+}
+
+/* A program that returns @ret. */
+static inline int load_ret(unsigned int hook, int ret)
+{
+	const struct bpf_insn insns[] = { MOV64_IMM(0, ret), EXIT() };
+
+	return load_prog(hook, insns, ARRAY_LEN(insns));
+}
+
+/* A program that returns -@err when the caller's tgid is @tgid, else 0. */
+static inline int load_deny_tgid(unsigned int hook, int tgid, int err)
+{
+	const struct bpf_insn insns[] = {
+		CALL(BPF_FUNC_get_current_pid_tgid),
+		RSH64_IMM(0, 32),
+		JNE_IMM(0, tgid, 2),
+		MOV64_IMM(0, -err),
+		EXIT(),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+
+	return load_prog(hook, insns, ARRAY_LEN(insns));
+}
+
+/* A program that returns -@err when the context's u32 at @off is @val. */
+static inline int load_deny_field32(unsigned int hook, int off, int val, int err)
+{
+	const struct bpf_insn insns[] = {
+		LDX_MEM(BPF_W, 2, 1, off),
+		JNE_IMM(2, val, 2),
+		MOV64_IMM(0, -err),
+		EXIT(),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+
+	return load_prog(hook, insns, ARRAY_LEN(insns));
+}
+
+/* As load_deny_field32(), on a u64 field. */
+static inline int load_deny_field64(unsigned int hook, int off, int val, int err)
+{
+	const struct bpf_insn insns[] = {
+		LDX_MEM(BPF_DW, 2, 1, off),
+		JNE_IMM(2, val, 2),
+		MOV64_IMM(0, -err),
+		EXIT(),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+
+	return load_prog(hook, insns, ARRAY_LEN(insns));
+}
+
+/* prctl(PR_CHECMATE, ...): 0 or -1 with errno. */
+static inline int checmate(unsigned long op, unsigned long a3, unsigned long a4,
+			   unsigned long a5)
+{
+	return prctl(PR_CHECMATE, op, a3, a4, a5);
+}
+
+static inline int cm_attach(unsigned int hook, int fd)
+{
+	return checmate(CHECMATE_OP_ATTACH, hook, fd, 0);
+}
+
+static inline int cm_detach(unsigned int hook, int fd)
+{
+	return checmate(CHECMATE_OP_DETACH, hook, fd, 0);
+}
+
+/* Query @hook; fills @q and up to @cap ids. */
+static inline int cm_query(unsigned int hook, struct checmate_query *q,
+			   __u32 *ids, __u32 cap)
+{
+	memset(q, 0, sizeof(*q));
+	q->prog_cnt = cap;
+	q->prog_ids = (uintptr_t)ids;
+	return checmate(CHECMATE_OP_QUERY, hook, (uintptr_t)q, 0);
+}
+
+/* The id of the program behind @fd. */
+static inline __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	union bpf_attr attr;
+
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (uintptr_t)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr))
+		return 0;
+	return info.id;
+}
+
+/* Is program @id attached to @hook? */
+static inline int attached(unsigned int hook, __u32 id)
+{
+	struct checmate_query q;
+	__u32 ids[CHECMATE_MAX_PROGS_PER_HOOK];
+
+	if (cm_query(hook, &q, ids, ARRAY_LEN(ids)))
+		return -1;
+	for (__u32 i = 0; i < q.prog_cnt; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+#endif /* CHECMATE_SELFTESTS_COMMON_H */

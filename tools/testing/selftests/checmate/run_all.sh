@@ -1,0 +1,9 @@
+#!/bin/sh
+# Runs every Checmate kselftest in the VM; TAP on stdout.
+# Exit status: 0 if all passed.
+rc=0
+for t in ${CHECMATE_TESTS:-base_test api_test hooks_test verifier_test}; do
+	echo "# selftest: checmate/$t"
+	./"$t" || rc=1
+done
+exit $rc

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Boot the Checmate kernel under QEMU (TCG) with a generated initramfs and run
+# a command inside; exit with the guest command's status.
+#
+#   tools/vm/run.sh [--kernel IMG] [--cpus N] [--append ARGS] [--timeout S]
+#                   [--icount] [--log FILE] (--demo | -- CMD...)
+#
+# CMD runs in /checmate of the guest, which holds the selftests, the sample
+# programs and checmatectl. A guest that does not finish within the timeout
+# is killed and the run fails. The console log is kept in build/vm-logs/.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+kernel="$top/build/out/arch/x86/boot/bzImage"
+cpus=2 timeout=600 append="" icount="" log="" demo=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--icount) icount="-icount shift=0,sleep=off"; shift ;;
+	--log) log=$2; shift 2 ;;
+	--demo) demo=1; shift ;;
+	--) shift; break ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+[ -f "$kernel" ] || { echo "run.sh: no kernel at $kernel (make kernel)" >&2; exit 2; }
+if [ "$demo" = 1 ]; then
+	set -- sh ./demo.sh
+fi
+[ $# -gt 0 ] || { echo "run.sh: nothing to run" >&2; exit 2; }
+
+payload="$top/build/selftests"
+[ -d "$payload" ] || { echo "run.sh: no $payload (make selftests)" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root="$work/root"
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,checmate}
+cp /bin/busybox "$root/bin/busybox"
+for applet in $("$root/bin/busybox" --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$root/etc/passwd"
+cp -r "$payload/." "$root/checmate/"
+install -m 755 "$top/tools/vm/init.sh" "$root/init"
+printf '%q ' "$@" >"$root/run-cmd"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
+
+mkdir -p "$top/build/vm-logs"
+[ -n "$log" ] || log="$top/build/vm-logs/$(date +%Y%m%d-%H%M%S)-$$.log"
+status=0
+# No -enable-kvm: nested KVM hangs on these machines; TCG boots in ~1 s.
+timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
+	-M pc -cpu max -smp "$cpus" -m 1024 $icount \
+	-nographic -no-reboot -nic none \
+	-kernel "$kernel" -initrd "$work/initramfs.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 $append" \
+	</dev/null >"$log" 2>&1 || status=$?
+# The guest's own output, without the console's carriage returns.
+tr -d '\r' <"$log" | grep -v '^CHECMATE-VM-EXIT' || true
+rc=$(tr -d '\r' <"$log" | sed -n 's/^CHECMATE-VM-EXIT \([0-9]*\)$/\1/p' | tail -n1)
+if [ -z "$rc" ]; then
+	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+		echo "run.sh: guest did not finish in ${timeout}s; killed. Console log: $log" >&2
+	else
+		echo "run.sh: guest ended without a result (qemu status $status). Console log: $log" >&2
+	fi
+	exit 1
+fi
+if [ "$rc" != 0 ]; then
+	echo "run.sh: guest command failed ($rc). Console log: $log" >&2
+elif grep -qE 'BUG:|WARNING:|Oops|Kernel panic|KASAN|kmemleak|lockdep|INFO: (possible|suspicious)' "$log"; then
+	echo "run.sh: the kernel reported a problem; console log: $log" >&2
+	grep -nE -A20 'BUG:|WARNING:|Oops|Kernel panic|KASAN|INFO: (possible|suspicious)' "$log" | head -60 >&2
+	exit 1
+else
+	rm -f "$log"
+fi
+exit "$rc"

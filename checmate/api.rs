@@ -94,7 +94,8 @@ fn query(h: Hook, uptr: usize) -> Result {
     out[4..8].copy_from_slice(&flags.to_ne_bytes());
     out[8..12].copy_from_slice(&(info.ids.len() as u32).to_ne_bytes());
     UserSlice::new(uptr, out.len()).writer().write_slice(&out)?;
-    if info.ids.len() > cap {
+    // As BPF_PROG_QUERY: a zero count asks for the count only.
+    if cap > 0 && info.ids.len() > cap {
         return Err(ENOSPC);
     }
     Ok(())

@@ -322,8 +322,8 @@ unsafe fn from_task(ctx: &mut TaskCtx, task: *mut bindings::task_struct) {
     // SAFETY: the caller guarantees `task` is valid; its creds are read
     // under RCU by the helpers.
     unsafe {
-        ctx.pid = (*task).pid as u32;
-        ctx.tgid = (*task).tgid as u32;
+        ctx.pid = bindings::task_pid_nr(task) as u32;
+        ctx.tgid = bindings::task_tgid_nr(task) as u32;
         ctx.uid = bindings::task_uid(task).val;
         ctx.gid = bindings::task_gid(task).val;
     }
@@ -379,16 +379,16 @@ pub(crate) unsafe fn task_kill(
 fn caller_confinement(ctx: &mut MountCtx) {
     // SAFETY: `current` and its credentials are valid in process context.
     ctx.userns_level = unsafe { (*bindings::current_user_ns()).level } as u32;
-    // SAFETY: `current` is valid; `fs` is null only for exiting tasks.
-    let fs = unsafe { (*bindings::get_current()).fs };
-    if fs.is_null() {
+    let mut root = bindings::path { mnt: ptr::null_mut(), dentry: ptr::null_mut() };
+    // SAFETY: the helper fills `root` with a reference to current's root
+    // (under `fs->lock`), or leaves it empty for a task without fs.
+    unsafe { bindings::checmate_current_root(&mut root) };
+    if root.mnt.is_null() {
         return;
     }
-    let mut root = bindings::path { mnt: ptr::null_mut(), dentry: ptr::null_mut() };
-    // SAFETY: `fs` is the caller's fs_struct; `get_fs_root` takes a reference
-    // to the root under its lock, dropped by `path_put` below.
+    // SAFETY: `root` holds a reference, so its mount is live; the reference
+    // is dropped by `path_put`.
     unsafe {
-        bindings::get_fs_root(fs, &mut root);
         ctx.chrooted = ((*root.mnt).mnt_root != root.dentry) as u32;
         bindings::path_put(&root);
     }

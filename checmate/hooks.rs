@@ -140,13 +140,18 @@ macro_rules! checmate_hooks {
             use super::*;
             $(
             pub(super) unsafe extern "C" fn $lsm($($arg: $ty),*) -> c_int {
+                let hook = Hook(bindings::$num);
+                // Nothing attached: no context to fill.
+                if !progs::has_programs(hook) {
+                    return 0;
+                }
                 let mut ctx = <$ctx>::default();
                 #[allow(unused_variables)]
                 let args = ($($arg,)*);
                 // SAFETY: the LSM framework calls this hook with valid arguments,
                 // which is what the fill function requires.
                 unsafe { $fill(&mut ctx, $($arg),*) };
-                let ret = progs::run(Hook(bindings::$num), &mut ctx);
+                let ret = progs::run(hook, &mut ctx);
                 $(
                 if ret == 0 {
                     // SAFETY: as above.

@@ -261,6 +261,14 @@ fn verdict(ret: u32) -> c_int {
     }
 }
 
+/// Has `hook` programs to run? A hint read without RCU, so that a hook with
+/// nothing attached returns before filling its context; [`run`] reads the
+/// array again under RCU.
+#[inline]
+pub(crate) fn has_programs(hook: Hook) -> bool {
+    PUBLISHED[hook.index()].is_set()
+}
+
 /// The hot path: runs the programs of `hook` on `ctx` in attach order; the
 /// first denial wins. One RCU read section, one walk of a contiguous array.
 #[inline]

@@ -72,6 +72,12 @@ impl<T> RcuBox<T> {
         unsafe { p.as_ref() }
     }
 
+    /// Is a value published? Only a hint: it may change right after.
+    #[inline]
+    pub(crate) fn is_set(&self) -> bool {
+        !self.ptr.load(Ordering::Relaxed).is_null()
+    }
+
     /// Publishes `new` and returns the old value, to be freed after a grace
     /// period (see [`Retired`]).
     ///

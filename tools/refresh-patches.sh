@@ -6,6 +6,7 @@ set -euo pipefail
 grep -v '^#' "$top/tools/patchfiles.txt" | while read -r patch files; do
 	msg=$(sed -n "/^$patch\$/,/^---\$/p" "$top/tools/patch-messages.txt" | sed '1d;$d')
 	{
+		echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
 		echo "From: Checmate developers <checmate@localhost>"
 		echo "Subject: [PATCH] $(echo "$msg" | head -n1)"
 		echo "$msg" | tail -n +2

@@ -8,6 +8,7 @@
 #include <linux/filter.h>
 #include <linux/fs_struct.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/skbuff.h>
 
 void rust_helper_rcu_read_lock(void)
@@ -52,7 +53,19 @@ void *rust_helper_skb_header_pointer(const struct sk_buff *skb, int offset,
 	return skb_header_pointer(skb, offset, len, buffer);
 }
 
-void rust_helper_get_fs_root(struct fs_struct *fs, struct path *root)
+pid_t rust_helper_task_pid_nr(struct task_struct *task)
 {
-	get_fs_root(fs, root);
+	return task_pid_nr(task);
+}
+
+pid_t rust_helper_task_tgid_nr(struct task_struct *task)
+{
+	return task_tgid_nr(task);
+}
+
+/* get_fs_root() of current; @root stays empty for a task without fs. */
+void rust_helper_checmate_current_root(struct path *root)
+{
+	if (current->fs)
+		get_fs_root(current->fs, root);
 }

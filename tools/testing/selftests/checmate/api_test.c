@@ -3,8 +3,8 @@
  * Checmate selftests: the prctl API. Attach, detach, reset, modes, query,
  * and every bad input: each gets its errno and leaves the hook as it was.
  *
- * Hooks locked by deny_reset stay locked until reboot, so the lock tests use
- * hooks the other API tests do not, and lock only programs that deny nothing.
+ * What cannot be undone (locks, tightened modes) is in lock_test.c, which
+ * runs last.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -166,7 +166,7 @@ TEST_F(api, bad_hook_numbers_are_einval)
 	const unsigned long bad[] = { 0, __CHECMATE_HOOK_MAX, 1000, -1UL, 1UL << 32 | HOOK };
 
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-		EXPECT_EQ(-1, cm_attach(bad[i], self->prog));
+		EXPECT_EQ(-1, checmate(CHECMATE_OP_ATTACH, bad[i], self->prog, 0));
 		EXPECT_EQ(EINVAL, errno);
 		EXPECT_EQ(-1, checmate(CHECMATE_OP_RESET, bad[i], 0, 0));
 		EXPECT_EQ(EINVAL, errno);
@@ -262,81 +262,6 @@ TEST_F(api, program_outlives_its_fd)
 	close(self->prog);
 	self->prog = -1;
 	EXPECT_EQ(1, attached(HOOK, id));
-}
-
-TEST_F(api, append_only_mode)
-{
-	struct checmate_query q;
-
-	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, HOOK, CHECMATE_MODE_APPEND_ONLY, 0));
-	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
-	ASSERT_EQ(-1, cm_detach(HOOK, self->prog));
-	EXPECT_EQ(EPERM, errno);
-	ASSERT_EQ(-1, checmate(CHECMATE_OP_RESET, HOOK, 0, 0));
-	EXPECT_EQ(EPERM, errno);
-	/* Only tightening is allowed out of append-only. */
-	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, HOOK, CHECMATE_MODE_DISABLED, 0));
-	EXPECT_EQ(EPERM, errno);
-	ASSERT_EQ(0, cm_query(HOOK, &q, NULL, 0));
-	EXPECT_EQ(CHECMATE_MODE_APPEND_ONLY, q.mode);
-	EXPECT_EQ(1, q.prog_cnt);
-}
-
-TEST(modes_tighten_only)
-{
-	/* A hook of its own: READ_ONLY is final until reboot. */
-	unsigned int hook = CHECMATE_HOOK_SOCKET_RECVMSG;
-	int fd = load_ret(hook, 0);
-	struct checmate_query q;
-
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_APPEND_ONLY, 0));
-	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_NORMAL, 0));
-	EXPECT_EQ(EPERM, errno);
-	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_READ_ONLY, 0));
-	ASSERT_EQ(-1, cm_attach(hook, fd));
-	EXPECT_EQ(EPERM, errno);
-	for (int m = CHECMATE_MODE_NORMAL; m <= CHECMATE_MODE_DISABLED; m++) {
-		if (m == CHECMATE_MODE_READ_ONLY)
-			continue;
-		ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, m, 0));
-		EXPECT_EQ(EPERM, errno);
-	}
-	ASSERT_EQ(0, cm_query(hook, &q, NULL, 0));
-	EXPECT_EQ(CHECMATE_MODE_READ_ONLY, q.mode);
-	close(fd);
-}
-
-TEST(deny_reset_locks_against_root)
-{
-	/* A hook of its own: the lock lasts until reboot. */
-	unsigned int hook = CHECMATE_HOOK_SOCKET_CREATE;
-	int fd = load_ret(hook, 0), fd2 = load_ret(hook, 0);
-	__u32 id = prog_id(fd);
-	struct checmate_query q;
-
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, cm_attach(hook, fd));
-	ASSERT_EQ(0, checmate(CHECMATE_OP_DENY_RESET, hook, 0, 0));
-	/* Idempotent. */
-	ASSERT_EQ(0, checmate(CHECMATE_OP_DENY_RESET, hook, 0, 0));
-	ASSERT_EQ(-1, cm_detach(hook, fd));
-	EXPECT_EQ(EPERM, errno);
-	ASSERT_EQ(-1, checmate(CHECMATE_OP_RESET, hook, 0, 0));
-	EXPECT_EQ(EPERM, errno);
-	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_DISABLED, 0));
-	EXPECT_EQ(EPERM, errno);
-	/* Attaching more and tightening stay possible. */
-	ASSERT_EQ(0, cm_attach(hook, fd2));
-	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_APPEND_ONLY, 0));
-	/* Closing every fd does not undo it. */
-	close(fd);
-	close(fd2);
-	ASSERT_EQ(0, cm_query(hook, &q, NULL, 0));
-	EXPECT_EQ(CHECMATE_QUERY_F_LOCKED, q.flags);
-	EXPECT_EQ(2, q.prog_cnt);
-	EXPECT_EQ(1, attached(hook, id));
 }
 
 TEST_HARNESS_MAIN

@@ -151,27 +151,21 @@ unsafe extern "C" fn get_func_proto(
             return core::ptr::null();
         }
     }
-    // SAFETY (all arms): the protos are kernel statics that live forever.
-    match func {
-        bindings::bpf_func_id_BPF_FUNC_trace_printk => unsafe { bindings::bpf_get_trace_printk_proto() },
-        bindings::bpf_func_id_BPF_FUNC_get_current_pid_tgid => unsafe {
-            &bindings::bpf_get_current_pid_tgid_proto
-        },
-        bindings::bpf_func_id_BPF_FUNC_get_current_uid_gid => unsafe {
-            &bindings::bpf_get_current_uid_gid_proto
-        },
-        bindings::bpf_func_id_BPF_FUNC_get_current_comm => unsafe { &bindings::bpf_get_current_comm_proto },
-        bindings::bpf_func_id_BPF_FUNC_get_current_cgroup_id => unsafe {
-            &bindings::bpf_get_current_cgroup_id_proto
-        },
-        bindings::bpf_func_id_BPF_FUNC_current_task_under_cgroup => unsafe {
-            &bindings::bpf_current_task_under_cgroup_proto
-        },
-        f if always_allowed(f) || reads_kernel_memory(f) => {
-            // SAFETY: `bpf_base_func_proto` only looks the id up, for `prog`.
-            unsafe { bindings::bpf_base_func_proto(f, prog) }
+    // SAFETY: only the addresses of kernel statics are taken, and they live
+    // forever; `bpf_base_func_proto` only looks `f` up for `prog`.
+    unsafe {
+        match func {
+            bindings::bpf_func_id_BPF_FUNC_trace_printk => bindings::bpf_get_trace_printk_proto(),
+            bindings::bpf_func_id_BPF_FUNC_get_current_pid_tgid => &raw const bindings::bpf_get_current_pid_tgid_proto,
+            bindings::bpf_func_id_BPF_FUNC_get_current_uid_gid => &raw const bindings::bpf_get_current_uid_gid_proto,
+            bindings::bpf_func_id_BPF_FUNC_get_current_comm => &raw const bindings::bpf_get_current_comm_proto,
+            bindings::bpf_func_id_BPF_FUNC_get_current_cgroup_id => &raw const bindings::bpf_get_current_cgroup_id_proto,
+            bindings::bpf_func_id_BPF_FUNC_current_task_under_cgroup => {
+                &raw const bindings::bpf_current_task_under_cgroup_proto
+            }
+            f if always_allowed(f) || reads_kernel_memory(f) => bindings::bpf_base_func_proto(f, prog),
+            _ => core::ptr::null(),
         }
-        _ => core::ptr::null(),
     }
 }
 
@@ -229,9 +223,9 @@ impl Prog {
     /// hook, and returns its return value.
     #[inline]
     pub(crate) fn run<C: hooks::Context>(&self, ctx: &mut C) -> u32 {
-        // SAFETY: the program is valid (type invariant) and was verified for
-        // contexts of type `C` (the caller passes its hook's context, see
-        // `progs::run`); it runs with migration disabled as it must.
+        // The caller passes its hook's context (see `progs::run`), the type
+        // the program was verified for; the helper disables migration.
+        // SAFETY: the program is valid (type invariant), `ctx` is its context.
         unsafe { bindings::bpf_prog_run_pin_on_cpu(self.0.as_ptr(), ctx as *mut C as *const c_void) }
     }
 

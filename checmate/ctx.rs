@@ -142,9 +142,9 @@ pub(crate) unsafe fn socket_bind_commit(
     let Ok(new) = u16::try_from(ctx.local_port) else {
         return -(bindings::EINVAL as c_int);
     };
-    // SAFETY: `sockaddr()` saw an inet address of at least 24 bytes; the port
-    // is at offset 2 in `sockaddr_in` and `sockaddr_in6` alike. The buffer is
-    // the kernel's own copy, which the bind that follows reads.
+    // The buffer is the kernel's own copy, which the bind that follows reads.
+    // SAFETY: `sockaddr()` saw an inet address of at least 16 bytes; the port
+    // is at offset 2 in `sockaddr_in` and `sockaddr_in6` alike.
     unsafe { ptr::write_unaligned(addr.cast::<u8>().add(2).cast::<u16>(), new.to_be()) };
     0
 }
@@ -209,9 +209,10 @@ unsafe fn from_packet(ctx: &mut SockCtx, skb: *const bindings::sk_buff) {
     let mut buf = [0u8; 44];
     // SAFETY: `skb` is valid; `skb_network_offset` only reads it.
     let net = unsafe { bindings::skb_network_offset(skb) };
-    // SAFETY: `skb_header_pointer` copies at most `len` bytes into `buf`, or
-    // returns a pointer into the packet's linear data; null if too short.
     let read = |off: c_int, len: usize, buf: &mut [u8; 44]| -> Option<[u8; 44]> {
+        // `skb_header_pointer` returns a pointer into the packet's linear data,
+        // or copies to `buf`, or returns null if the packet is too short.
+        // SAFETY: `skb` is valid and `buf` holds `len` (<= 44) bytes.
         let p = unsafe { bindings::skb_header_pointer(skb, off, len as c_int, buf.as_mut_ptr().cast()) };
         if p.is_null() {
             return None;

@@ -129,6 +129,40 @@ static inline int load_deny_field64(unsigned int hook, int off, int val, int err
 	return load_prog(hook, insns, ARRAY_LEN(insns));
 }
 
+/*
+ * A program that returns -@err when the caller's tgid is @tgid (unless
+ * @tgid is 0) and the context's field at @off, of 4 or 8 bytes, is @val.
+ */
+static inline int load_deny_if(unsigned int hook, int tgid, int off, int size,
+			       long long val, int err)
+{
+	struct bpf_insn insns[] = {
+		MOV64_REG(6, 1),
+		CALL(BPF_FUNC_get_current_pid_tgid),
+		RSH64_IMM(0, 32),
+		JNE_IMM(0, tgid, 6),
+		LDX_MEM(size == 8 ? BPF_DW : BPF_W, 2, 6, off),
+		/* r3 = val (64 bits) */
+		INSN(BPF_LD | BPF_DW | BPF_IMM, 3, 0, 0, (__u32)val),
+		INSN(0, 0, 0, 0, (__u32)((unsigned long long)val >> 32)),
+		INSN(BPF_JMP | BPF_JNE | BPF_X, 2, 3, 2, 0),
+		MOV64_IMM(0, -err),
+		EXIT(),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+	const struct bpf_insn *start = insns;
+	size_t cnt = ARRAY_LEN(insns);
+
+	if (!tgid) {
+		/* No current task (softirq hooks): test the field only. */
+		insns[4].src_reg = 1;
+		start = insns + 4;
+		cnt -= 4;
+	}
+	return load_prog(hook, start, cnt);
+}
+
 /* prctl(PR_CHECMATE, ...): 0 or -1 with errno. */
 static inline int checmate(unsigned long op, unsigned long a3, unsigned long a4,
 			   unsigned long a5)

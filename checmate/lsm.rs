@@ -32,7 +32,7 @@ static HOOK_LIST: InitCell<MaybeUninit<[bindings::security_hook_list; ENTRIES]>>
 #[link_section = ".init.text"]
 unsafe extern "C" fn checmate_init() -> c_int {
     if let Err(e) = progs::init() {
-        pr_err!("Checmate: cannot allocate its state: {:?}\n", e);
+        pr_err!("cannot allocate its state: {:?}\n", e);
         return e.to_errno();
     }
     let table = hooks::entries();
@@ -55,7 +55,7 @@ unsafe extern "C" fn checmate_init() -> c_int {
     // `security_add_hooks` requires; it is called during LSM init.
     unsafe { bindings::security_add_hooks(list.as_mut_ptr(), ENTRIES as c_int, LSM_ID.0.get()) };
     pr_info!(
-        "Checmate: initialized, hooks {} to {}\n",
+        "initialized, hooks {} to {}\n",
         hooks::Hook::first().desc().name,
         hooks::Hook::last().desc().name
     );

@@ -60,7 +60,8 @@ timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
 	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 $append" \
 	</dev/null >"$log" 2>&1 || status=$?
 # The guest's own output, without the console's carriage returns.
-tr -d '\r' <"$log" | grep -v '^CHECMATE-VM-EXIT' || true
+tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' |
+	grep -vE '^CHECMATE-VM-EXIT|^SeaBIOS|^Booting from|^$' || true
 rc=$(tr -d '\r' <"$log" | sed -n 's/^CHECMATE-VM-EXIT \([0-9]*\)$/\1/p' | tail -n1)
 if [ -z "$rc" ]; then
 	if [ "$status" = 124 ] || [ "$status" = 137 ]; then

@@ -135,6 +135,52 @@ static int root_in_user_namespace(void)
 	return all_ops_errno();
 }
 
+/* Keep only CAP_BPF and CAP_PERFMON. */
+static int bpf_caps_only(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	data[CAP_BPF / 32].effective = data[CAP_BPF / 32].permitted = 1U << (CAP_BPF % 32);
+	data[CAP_PERFMON / 32].effective |= 1U << (CAP_PERFMON % 32);
+	data[CAP_PERFMON / 32].permitted |= 1U << (CAP_PERFMON % 32);
+	return syscall(__NR_capset, &hdr, data);
+}
+
+static int load_as_unprivileged(void)
+{
+	if (setgid(65534) || setuid(65534))
+		return 200;
+	if (load_ret(CHECMATE_HOOK_FILE_OPEN, 0) >= 0)
+		return 201;
+	return errno;
+}
+
+/* A loader with CAP_BPF and CAP_PERFMON loads, but cannot attach. */
+static int load_with_bpf_caps(void)
+{
+	int fd;
+
+	if (bpf_caps_only())
+		return 200;
+	fd = load_ret(CHECMATE_HOOK_FILE_OPEN, 0);
+	if (fd < 0)
+		return 201;
+	if (cm_attach(CHECMATE_HOOK_FILE_OPEN, fd) == 0)
+		return 202;
+	return errno;
+}
+
+TEST(load_needs_bpf_privilege)
+{
+	ASSERT_EQ(EPERM, in_child(load_as_unprivileged));
+}
+
+TEST(bpf_caps_load_but_cannot_attach)
+{
+	ASSERT_EQ(EPERM, in_child(load_with_bpf_caps));
+}
+
 TEST(unprivileged_user_gets_eperm)
 {
 	ASSERT_EQ(0, in_child(unprivileged_user));

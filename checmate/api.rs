@@ -7,8 +7,8 @@
 use crate::bpf::Prog;
 use crate::hooks::Hook;
 use crate::progs::{self, Mode};
-use kernel::ffi::{c_int, c_ulong};
 use kernel::bindings;
+use kernel::ffi::{c_int, c_ulong};
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
@@ -31,7 +31,13 @@ fn hook(arg: c_ulong) -> Result<Hook> {
 
 /// Checks the arguments of `op`. Unused arguments must be 0.
 fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> {
-    let zero = |args: &[c_ulong]| if args.iter().all(|&a| a == 0) { Ok(()) } else { Err(EINVAL) };
+    let zero = |args: &[c_ulong]| {
+        if args.iter().all(|&a| a == 0) {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    };
     let op = u32::try_from(op).map_err(|_| EINVAL)?;
     Ok(match op {
         bindings::checmate_op_CHECMATE_OP_ATTACH | bindings::checmate_op_CHECMATE_OP_DETACH => {
@@ -63,7 +69,7 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
             if a4 == 0 {
                 return Err(EFAULT);
             }
-            Request::Query(h, a4 as usize)
+            Request::Query(h, a4)
         }
         _ => return Err(EINVAL),
     })
@@ -72,7 +78,9 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
 /// `CHECMATE_OP_QUERY`: the size protocol of `BPF_PROG_QUERY`.
 fn query(h: Hook, uptr: usize) -> Result {
     let mut raw = [0u8; QUERY_SIZE];
-    UserSlice::new(uptr, QUERY_SIZE).reader().read_slice(&mut raw)?;
+    UserSlice::new(uptr, QUERY_SIZE)
+        .reader()
+        .read_slice(&mut raw)?;
     let field = |i: usize| u32::from_ne_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
     let cap = field(8) as usize;
     let ids_ptr = u64::from_ne_bytes(raw[16..24].try_into().map_err(|_| EINVAL)?) as usize;
@@ -86,9 +94,15 @@ fn query(h: Hook, uptr: usize) -> Result {
         for id in info.ids.iter().take(n) {
             bytes.extend_from_slice(&id.to_ne_bytes(), GFP_KERNEL)?;
         }
-        UserSlice::new(ids_ptr, n * 4).writer().write_slice(&bytes)?;
+        UserSlice::new(ids_ptr, n * 4)
+            .writer()
+            .write_slice(&bytes)?;
     }
-    let flags = if info.locked { bindings::CHECMATE_QUERY_F_LOCKED } else { 0 };
+    let flags = if info.locked {
+        bindings::CHECMATE_QUERY_F_LOCKED
+    } else {
+        0
+    };
     let mut out = [0u8; 12];
     out[0..4].copy_from_slice(&info.mode.raw().to_ne_bytes());
     out[4..8].copy_from_slice(&flags.to_ne_bytes());

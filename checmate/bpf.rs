@@ -3,11 +3,11 @@
 //! write in their context, which helpers they may call, and counted references
 //! to loaded programs.
 
-use crate::hooks::{self, Hook};
 use crate::errno;
-use kernel::ffi::{c_int, c_void};
+use crate::hooks::{self, Hook};
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
 /// `struct bpf_verifier_ops` made `Sync` so that it can be a static.
@@ -156,14 +156,24 @@ unsafe extern "C" fn get_func_proto(
     unsafe {
         match func {
             bindings::bpf_func_id_BPF_FUNC_trace_printk => bindings::bpf_get_trace_printk_proto(),
-            bindings::bpf_func_id_BPF_FUNC_get_current_pid_tgid => &raw const bindings::bpf_get_current_pid_tgid_proto,
-            bindings::bpf_func_id_BPF_FUNC_get_current_uid_gid => &raw const bindings::bpf_get_current_uid_gid_proto,
-            bindings::bpf_func_id_BPF_FUNC_get_current_comm => &raw const bindings::bpf_get_current_comm_proto,
-            bindings::bpf_func_id_BPF_FUNC_get_current_cgroup_id => &raw const bindings::bpf_get_current_cgroup_id_proto,
+            bindings::bpf_func_id_BPF_FUNC_get_current_pid_tgid => {
+                &raw const bindings::bpf_get_current_pid_tgid_proto
+            }
+            bindings::bpf_func_id_BPF_FUNC_get_current_uid_gid => {
+                &raw const bindings::bpf_get_current_uid_gid_proto
+            }
+            bindings::bpf_func_id_BPF_FUNC_get_current_comm => {
+                &raw const bindings::bpf_get_current_comm_proto
+            }
+            bindings::bpf_func_id_BPF_FUNC_get_current_cgroup_id => {
+                &raw const bindings::bpf_get_current_cgroup_id_proto
+            }
             bindings::bpf_func_id_BPF_FUNC_current_task_under_cgroup => {
                 &raw const bindings::bpf_current_task_under_cgroup_proto
             }
-            f if always_allowed(f) || reads_kernel_memory(f) => bindings::bpf_base_func_proto(f, prog),
+            f if always_allowed(f) || reads_kernel_memory(f) => {
+                bindings::bpf_base_func_proto(f, prog)
+            }
             _ => core::ptr::null(),
         }
     }
@@ -190,11 +200,18 @@ impl Prog {
     /// Errors: `EBADF` (not an open fd), `EINVAL` (not a BPF program, another
     /// type, or verified for another hook).
     pub(crate) fn from_fd(fd: u64, hook: Hook) -> Result<Self> {
-        let fd = u32::try_from(fd).ok().filter(|&fd| fd <= i32::MAX as u32).ok_or(errno(bindings::EBADF))?;
+        let fd = u32::try_from(fd)
+            .ok()
+            .filter(|&fd| fd <= i32::MAX as u32)
+            .ok_or(errno(bindings::EBADF))?;
         // SAFETY: any fd number may be passed; the result is a program with
         // one reference taken for us, or an error pointer.
         let p = unsafe {
-            bindings::bpf_prog_get_type_dev(fd, bindings::bpf_prog_type_BPF_PROG_TYPE_CHECMATE, false)
+            bindings::bpf_prog_get_type_dev(
+                fd,
+                bindings::bpf_prog_type_BPF_PROG_TYPE_CHECMATE,
+                false,
+            )
         };
         // SAFETY: `IS_ERR` only compares the pointer value.
         if unsafe { bindings::IS_ERR(p as *const c_void) } {
@@ -226,7 +243,9 @@ impl Prog {
         // The caller passes its hook's context (see `progs::run`), the type
         // the program was verified for; the helper disables migration.
         // SAFETY: the program is valid (type invariant), `ctx` is its context.
-        unsafe { bindings::bpf_prog_run_pin_on_cpu(self.0.as_ptr(), ctx as *mut C as *const c_void) }
+        unsafe {
+            bindings::bpf_prog_run_pin_on_cpu(self.0.as_ptr(), ctx as *mut C as *const c_void)
+        }
     }
 
     /// Is this the same program as `other`?

@@ -6,13 +6,13 @@
 //! here is `unsafe` for the same reason: its pointer arguments must be the
 //! valid arguments of the LSM hook it serves (`hooks.rs` guarantees it).
 
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use core::ptr;
 use kernel::bindings;
 use kernel::bindings::{
     checmate_file_ctx as FileCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
     checmate_task_ctx as TaskCtx,
 };
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 
 const AF_INET: u32 = bindings::AF_INET;
 const AF_INET6: u32 = bindings::AF_INET6;
@@ -56,7 +56,12 @@ fn from_sock(ctx: &mut SockCtx, sk: &bindings::sock) {
         ctx.type_ = sk.sk_type as u32;
     }
     // SAFETY: the unions hold plain integers; any bit pattern is valid.
-    let (ports, addrs) = unsafe { (skc.__bindgen_anon_3.__bindgen_anon_1, skc.__bindgen_anon_1.__bindgen_anon_1) };
+    let (ports, addrs) = unsafe {
+        (
+            skc.__bindgen_anon_3.__bindgen_anon_1,
+            skc.__bindgen_anon_1.__bindgen_anon_1,
+        )
+    };
     ctx.local_port = ports.skc_num as u32;
     ctx.remote_port = u16::from_be(ports.skc_dport) as u32;
     match ctx.family {
@@ -89,7 +94,12 @@ unsafe fn sockaddr(addr: *const c_void, len: c_int) -> Option<(u32, u32, u32, [u
         AF_INET if len >= core::mem::size_of::<bindings::sockaddr_in>() => {
             // SAFETY: `len` covers a `sockaddr_in`.
             let sin = unsafe { ptr::read_unaligned(addr.cast::<bindings::sockaddr_in>()) };
-            Some((family, u16::from_be(sin.sin_port) as u32, sin.sin_addr.s_addr, [0; 4]))
+            Some((
+                family,
+                u16::from_be(sin.sin_port) as u32,
+                sin.sin_addr.s_addr,
+                [0; 4],
+            ))
         }
         // SIN6_LEN_RFC2133: a sockaddr_in6 without sin6_scope_id is accepted.
         AF_INET6 if len >= 24 => {
@@ -107,14 +117,25 @@ unsafe fn sockaddr(addr: *const c_void, len: c_int) -> Option<(u32, u32, u32, [u
     }
 }
 
-pub(crate) unsafe fn socket_create(ctx: &mut SockCtx, family: c_int, ty: c_int, protocol: c_int, kern: c_int) {
+pub(crate) unsafe fn socket_create(
+    ctx: &mut SockCtx,
+    family: c_int,
+    ty: c_int,
+    protocol: c_int,
+    kern: c_int,
+) {
     ctx.family = family as u32;
     ctx.type_ = ty as u32;
     ctx.protocol = protocol as u32;
     ctx.arg = kern as u32;
 }
 
-pub(crate) unsafe fn socket_bind(ctx: &mut SockCtx, sock: *mut bindings::socket, addr: *mut bindings::sockaddr, len: c_int) {
+pub(crate) unsafe fn socket_bind(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    addr: *mut bindings::sockaddr,
+    len: c_int,
+) {
     // SAFETY: valid hook arguments (module docs).
     unsafe { from_socket(ctx, sock) };
     // SAFETY: `addr` holds `len` bytes copied from user space.
@@ -149,7 +170,12 @@ pub(crate) unsafe fn socket_bind_commit(
     0
 }
 
-pub(crate) unsafe fn socket_connect(ctx: &mut SockCtx, sock: *mut bindings::socket, addr: *mut bindings::sockaddr, len: c_int) {
+pub(crate) unsafe fn socket_connect(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    addr: *mut bindings::sockaddr,
+    len: c_int,
+) {
     // SAFETY: valid hook arguments (module docs).
     unsafe { from_socket(ctx, sock) };
     // SAFETY: `addr` holds `len` bytes copied from user space.
@@ -167,12 +193,21 @@ pub(crate) unsafe fn socket_listen(ctx: &mut SockCtx, sock: *mut bindings::socke
     ctx.arg = backlog as u32;
 }
 
-pub(crate) unsafe fn socket_accept(ctx: &mut SockCtx, sock: *mut bindings::socket, _newsock: *mut bindings::socket) {
+pub(crate) unsafe fn socket_accept(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    _newsock: *mut bindings::socket,
+) {
     // SAFETY: valid hook arguments (module docs).
     unsafe { from_socket(ctx, sock) };
 }
 
-pub(crate) unsafe fn socket_sendmsg(ctx: &mut SockCtx, sock: *mut bindings::socket, msg: *mut bindings::msghdr, size: c_int) {
+pub(crate) unsafe fn socket_sendmsg(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    msg: *mut bindings::msghdr,
+    size: c_int,
+) {
     // SAFETY: valid hook arguments (module docs).
     unsafe { from_socket(ctx, sock) };
     ctx.arg = size as u32;
@@ -213,7 +248,9 @@ unsafe fn from_packet(ctx: &mut SockCtx, skb: *const bindings::sk_buff) {
         // `skb_header_pointer` returns a pointer into the packet's linear data,
         // or copies to `buf`, or returns null if the packet is too short.
         // SAFETY: `skb` is valid and `buf` holds `len` (<= 44) bytes.
-        let p = unsafe { bindings::skb_header_pointer(skb, off, len as c_int, buf.as_mut_ptr().cast()) };
+        let p = unsafe {
+            bindings::skb_header_pointer(skb, off, len as c_int, buf.as_mut_ptr().cast())
+        };
         if p.is_null() {
             return None;
         }
@@ -222,17 +259,23 @@ unsafe fn from_packet(ctx: &mut SockCtx, skb: *const bindings::sk_buff) {
         unsafe { ptr::copy_nonoverlapping(p.cast::<u8>(), out.as_mut_ptr(), len) };
         Some(out)
     };
-    let Some(first) = read(net, 1, &mut buf) else { return };
+    let Some(first) = read(net, 1, &mut buf) else {
+        return;
+    };
     let word = |h: &[u8; 44], i: usize| u32::from_ne_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
     let (proto, transport) = match first[0] >> 4 {
         4 => {
-            let Some(h) = read(net, 20, &mut buf) else { return };
+            let Some(h) = read(net, 20, &mut buf) else {
+                return;
+            };
             ctx.remote_ip4 = word(&h, 12);
             ctx.local_ip4 = word(&h, 16);
             (h[9], net + 4 * (h[0] & 0xf) as c_int)
         }
         6 => {
-            let Some(h) = read(net, 40, &mut buf) else { return };
+            let Some(h) = read(net, 40, &mut buf) else {
+                return;
+            };
             ctx.remote_ip6 = [word(&h, 8), word(&h, 12), word(&h, 16), word(&h, 20)];
             ctx.local_ip6 = [word(&h, 24), word(&h, 28), word(&h, 32), word(&h, 36)];
             (h[6], net + 40)
@@ -247,7 +290,11 @@ unsafe fn from_packet(ctx: &mut SockCtx, skb: *const bindings::sk_buff) {
     }
 }
 
-pub(crate) unsafe fn sock_rcv_skb(ctx: &mut SockCtx, sk: *mut bindings::sock, skb: *mut bindings::sk_buff) {
+pub(crate) unsafe fn sock_rcv_skb(
+    ctx: &mut SockCtx,
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) {
     // SAFETY: valid hook arguments (module docs).
     let sk = unsafe { &*sk };
     ctx.family = sk.__sk_common.skc_family as u32;
@@ -303,7 +350,12 @@ pub(crate) unsafe fn file_permission(ctx: &mut FileCtx, file: *mut bindings::fil
     ctx.flags = mask as u32;
 }
 
-pub(crate) unsafe fn inode_create(ctx: &mut FileCtx, dir: *mut bindings::inode, _dentry: *mut bindings::dentry, mode: bindings::umode_t) {
+pub(crate) unsafe fn inode_create(
+    ctx: &mut FileCtx,
+    dir: *mut bindings::inode,
+    _dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) {
     // SAFETY: valid hook arguments.
     unsafe { from_inode(ctx, dir) };
     ctx.dir_ino = ctx.ino;
@@ -330,7 +382,11 @@ unsafe fn from_task(ctx: &mut TaskCtx, task: *mut bindings::task_struct) {
     }
 }
 
-pub(crate) unsafe fn task_alloc(ctx: &mut TaskCtx, task: *mut bindings::task_struct, clone_flags: c_ulong) {
+pub(crate) unsafe fn task_alloc(
+    ctx: &mut TaskCtx,
+    task: *mut bindings::task_struct,
+    clone_flags: c_ulong,
+) {
     // SAFETY: valid hook arguments.
     unsafe { from_task(ctx, task) };
     // The new task has no pid yet: the fields hold a copy of the parent's.
@@ -349,7 +405,11 @@ pub(crate) unsafe fn bprm_check_security(ctx: &mut TaskCtx, bprm: *mut bindings:
     }
 }
 
-pub(crate) unsafe fn ptrace_access_check(ctx: &mut TaskCtx, child: *mut bindings::task_struct, mode: c_uint) {
+pub(crate) unsafe fn ptrace_access_check(
+    ctx: &mut TaskCtx,
+    child: *mut bindings::task_struct,
+    mode: c_uint,
+) {
     // SAFETY: valid hook arguments.
     unsafe { from_task(ctx, child) };
     ctx.flags = mode as u64;
@@ -380,7 +440,10 @@ pub(crate) unsafe fn task_kill(
 fn caller_confinement(ctx: &mut MountCtx) {
     // SAFETY: `current` and its credentials are valid in process context.
     ctx.userns_level = unsafe { (*bindings::current_user_ns()).level } as u32;
-    let mut root = bindings::path { mnt: ptr::null_mut(), dentry: ptr::null_mut() };
+    let mut root = bindings::path {
+        mnt: ptr::null_mut(),
+        dentry: ptr::null_mut(),
+    };
     // SAFETY: the helper fills `root` with a reference to current's root
     // (under `fs->lock`), or leaves it empty for a task without fs.
     unsafe { bindings::checmate_current_root(&mut root) };
@@ -437,7 +500,10 @@ pub(crate) unsafe fn sb_mount(
 pub(crate) unsafe fn sb_umount(ctx: &mut MountCtx, mnt: *mut bindings::vfsmount, flags: c_int) {
     // SAFETY: valid hook arguments; a mount's root dentry has an inode.
     unsafe {
-        let root = bindings::path { mnt, dentry: (*mnt).mnt_root };
+        let root = bindings::path {
+            mnt,
+            dentry: (*mnt).mnt_root,
+        };
         from_path(ctx, &root);
         ctx.mnt_flags = (*mnt).mnt_flags as u32;
     }

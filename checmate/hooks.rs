@@ -12,13 +12,13 @@
 //! `include/uapi/linux/checmate.h`.
 
 use crate::{ctx, progs};
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use core::mem::{offset_of, size_of};
 use kernel::bindings;
 use kernel::bindings::{
     checmate_file_ctx as FileCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
     checmate_task_ctx as TaskCtx,
 };
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 
 /// A context structure of the UAPI: plain data, no pointers, all-zero valid.
 ///
@@ -75,7 +75,9 @@ impl Hook {
     /// The hook with number `num`, if there is one.
     pub(crate) fn from_num(num: u64) -> Option<Hook> {
         // INVARIANT: checked here.
-        (1..=COUNT as u64).contains(&num).then_some(Hook(num as u32))
+        (1..=COUNT as u64)
+            .contains(&num)
+            .then_some(Hook(num as u32))
     }
 
     /// The first and the last hook of the table.

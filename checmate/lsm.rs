@@ -45,8 +45,11 @@ unsafe extern "C" fn checmate_init() -> c_int {
         } else {
             hooks::HookEntry {
                 // SAFETY: only the address of the static is taken.
-                scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.task_prctl) }.cast(),
-                hook: bindings::security_list_options { task_prctl: Some(api::task_prctl) },
+                scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.task_prctl) }
+                    .cast(),
+                hook: bindings::security_list_options {
+                    task_prctl: Some(api::task_prctl),
+                },
                 lsmid: core::ptr::null_mut(),
             }
         }

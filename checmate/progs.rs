@@ -247,7 +247,11 @@ pub(crate) fn query(hook: Hook) -> Result<HookInfo> {
     for p in st.progs.iter() {
         ids.push(p.id(), GFP_KERNEL)?;
     }
-    Ok(HookInfo { mode: st.mode, locked: st.locked, ids })
+    Ok(HookInfo {
+        mode: st.mode,
+        locked: st.locked,
+        ids,
+    })
 }
 
 /// Turns a program's return value into the hook's: 0 allows, an errno in

@@ -58,7 +58,10 @@ impl<T> RcuBox<T> {
     /// An empty box.
     pub(crate) const fn new() -> Self {
         // INVARIANT: null is allowed.
-        Self { ptr: AtomicPtr::new(ptr::null_mut()), _owns: PhantomData }
+        Self {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+            _owns: PhantomData,
+        }
     }
 
     /// The current value, valid for as long as the read-side section lasts.

@@ -18,6 +18,10 @@ use kernel::bindings::{
     checmate_file_ctx as FileCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
     checmate_task_ctx as TaskCtx,
 };
+use kernel::bindings::{
+    cred, dentry, file, inode, kernel_siginfo, linux_binprm, msghdr, path, request_sock, sk_buff,
+    sock, sockaddr, socket, task_struct, umode_t, vfsmount,
+};
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 
 /// A context structure of the UAPI: plain data, no pointers, all-zero valid.
@@ -169,7 +173,7 @@ macro_rules! checmate_hooks {
         pub(crate) fn entries() -> [HookEntry; COUNT] {
             [$(HookEntry {
                 // SAFETY: only the address of the static is taken.
-                scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.$lsm) }.cast(),
+                scalls: unsafe { &raw mut bindings::static_calls_table.$lsm }.cast(),
                 hook: bindings::security_list_options { $lsm: Some(entry::$lsm) },
                 lsmid: core::ptr::null_mut(),
             }),*]
@@ -181,47 +185,47 @@ checmate_hooks! {
     socket_create = checmate_hook_CHECMATE_HOOK_SOCKET_CREATE, SockCtx, softirq false,
         (family: c_int, ty: c_int, protocol: c_int, kern: c_int) fill ctx::socket_create;
     socket_bind = checmate_hook_CHECMATE_HOOK_SOCKET_BIND, SockCtx, softirq false,
-        (sock: *mut bindings::socket, addr: *mut bindings::sockaddr, len: c_int) fill ctx::socket_bind,
+        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill ctx::socket_bind,
         writable [local_port: u32] commit ctx::socket_bind_commit;
     socket_connect = checmate_hook_CHECMATE_HOOK_SOCKET_CONNECT, SockCtx, softirq false,
-        (sock: *mut bindings::socket, addr: *mut bindings::sockaddr, len: c_int) fill ctx::socket_connect;
+        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill ctx::socket_connect;
     socket_listen = checmate_hook_CHECMATE_HOOK_SOCKET_LISTEN, SockCtx, softirq false,
-        (sock: *mut bindings::socket, backlog: c_int) fill ctx::socket_listen;
+        (sock: *mut socket, backlog: c_int) fill ctx::socket_listen;
     socket_accept = checmate_hook_CHECMATE_HOOK_SOCKET_ACCEPT, SockCtx, softirq false,
-        (sock: *mut bindings::socket, newsock: *mut bindings::socket) fill ctx::socket_accept;
+        (sock: *mut socket, newsock: *mut socket) fill ctx::socket_accept;
     socket_sendmsg = checmate_hook_CHECMATE_HOOK_SOCKET_SENDMSG, SockCtx, softirq false,
-        (sock: *mut bindings::socket, msg: *mut bindings::msghdr, size: c_int) fill ctx::socket_sendmsg;
+        (sock: *mut socket, msg: *mut msghdr, size: c_int) fill ctx::socket_sendmsg;
     socket_recvmsg = checmate_hook_CHECMATE_HOOK_SOCKET_RECVMSG, SockCtx, softirq false,
-        (sock: *mut bindings::socket, msg: *mut bindings::msghdr, size: c_int, flags: c_int)
+        (sock: *mut socket, msg: *mut msghdr, size: c_int, flags: c_int)
         fill ctx::socket_recvmsg;
     socket_sock_rcv_skb = checmate_hook_CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB, SockCtx, softirq true,
-        (sk: *mut bindings::sock, skb: *mut bindings::sk_buff) fill ctx::sock_rcv_skb;
+        (sk: *mut sock, skb: *mut sk_buff) fill ctx::sock_rcv_skb;
     inet_conn_request = checmate_hook_CHECMATE_HOOK_INET_CONN_REQUEST, SockCtx, softirq true,
-        (sk: *const bindings::sock, skb: *mut bindings::sk_buff, req: *mut bindings::request_sock)
+        (sk: *const sock, skb: *mut sk_buff, req: *mut request_sock)
         fill ctx::inet_conn_request;
     file_open = checmate_hook_CHECMATE_HOOK_FILE_OPEN, FileCtx, softirq false,
-        (file: *mut bindings::file) fill ctx::file_open;
+        (file: *mut file) fill ctx::file_open;
     file_permission = checmate_hook_CHECMATE_HOOK_FILE_PERMISSION, FileCtx, softirq false,
-        (file: *mut bindings::file, mask: c_int) fill ctx::file_permission;
+        (file: *mut file, mask: c_int) fill ctx::file_permission;
     inode_create = checmate_hook_CHECMATE_HOOK_INODE_CREATE, FileCtx, softirq false,
-        (dir: *mut bindings::inode, dentry: *mut bindings::dentry, mode: bindings::umode_t)
+        (dir: *mut inode, dentry: *mut dentry, mode: umode_t)
         fill ctx::inode_create;
     task_alloc = checmate_hook_CHECMATE_HOOK_TASK_ALLOC, TaskCtx, softirq false,
-        (task: *mut bindings::task_struct, clone_flags: c_ulong) fill ctx::task_alloc;
+        (task: *mut task_struct, clone_flags: c_ulong) fill ctx::task_alloc;
     bprm_check_security = checmate_hook_CHECMATE_HOOK_BPRM_CHECK_SECURITY, TaskCtx, softirq false,
-        (bprm: *mut bindings::linux_binprm) fill ctx::bprm_check_security;
+        (bprm: *mut linux_binprm) fill ctx::bprm_check_security;
     ptrace_access_check = checmate_hook_CHECMATE_HOOK_PTRACE_ACCESS_CHECK, TaskCtx, softirq false,
-        (child: *mut bindings::task_struct, mode: c_uint) fill ctx::ptrace_access_check;
+        (child: *mut task_struct, mode: c_uint) fill ctx::ptrace_access_check;
     ptrace_traceme = checmate_hook_CHECMATE_HOOK_PTRACE_TRACEME, TaskCtx, softirq false,
-        (parent: *mut bindings::task_struct) fill ctx::ptrace_traceme;
+        (parent: *mut task_struct) fill ctx::ptrace_traceme;
     task_kill = checmate_hook_CHECMATE_HOOK_TASK_KILL, TaskCtx, softirq false,
-        (p: *mut bindings::task_struct, info: *mut bindings::kernel_siginfo, sig: c_int,
-         cred: *const bindings::cred) fill ctx::task_kill;
+        (p: *mut task_struct, info: *mut kernel_siginfo, sig: c_int,
+         cred: *const cred) fill ctx::task_kill;
     sb_mount = checmate_hook_CHECMATE_HOOK_SB_MOUNT, MountCtx, softirq false,
-        (dev_name: *const c_char, path: *const bindings::path, fstype: *const c_char,
+        (dev_name: *const c_char, path: *const path, fstype: *const c_char,
          flags: c_ulong, data: *mut c_void) fill ctx::sb_mount;
     sb_umount = checmate_hook_CHECMATE_HOOK_SB_UMOUNT, MountCtx, softirq false,
-        (mnt: *mut bindings::vfsmount, flags: c_int) fill ctx::sb_umount;
+        (mnt: *mut vfsmount, flags: c_int) fill ctx::sb_umount;
     path_chroot = checmate_hook_CHECMATE_HOOK_PATH_CHROOT, MountCtx, softirq false,
-        (path: *const bindings::path) fill ctx::path_chroot;
+        (path: *const path) fill ctx::path_chroot;
 }

@@ -17,12 +17,16 @@ host_pass=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log.cargo" 2>/de
 host_fail=$(grep -oE '[0-9]+ failed' "$log.cargo" 2>/dev/null | awk '{s+=$1} END {print s+0}')
 rm -f "$log.cargo"
 
+echo "# lint"
+"$top/tools/lint.sh" | tee "$log.lint" || status=1
+
 echo "# vm: kselftests"
 "$top/tools/vm/run.sh" --timeout "${CHECMATE_VM_TIMEOUT:-900}" -- sh ./run_all.sh | tee "$log"
 vm_status=${PIPESTATUS[0]}
 [ "$vm_status" = 0 ] || status=1
-vm_pass=$(grep -cE '^ok [0-9]+ ' "$log")
-vm_fail=$(grep -cE '^not ok [0-9]+ ' "$log")
+vm_pass=$(cat "$log" "$log.lint" | grep -cE '^ok [0-9]+ ')
+vm_fail=$(cat "$log" "$log.lint" | grep -cE '^not ok [0-9]+ ')
+rm -f "$log.lint"
 # A guest that died before reporting counts as a failure, even with no TAP.
 if [ "$vm_status" != 0 ] && [ "$vm_fail" = 0 ]; then
 	vm_fail=1

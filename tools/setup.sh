@@ -36,7 +36,9 @@ fi
 
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v rustup >/dev/null || { echo "setup: rustup not found; install the Rust toolchain" >&2; exit 1; }
-rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
+for c in rust-src rustfmt clippy; do
+	rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
 if ! bindgen --version 2>/dev/null | grep -q '0\.73\.2'; then
 	cargo install --locked --quiet --version 0.73.2 bindgen-cli
 fi

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Static checks, as TAP: rustfmt and clippy on the LSM, a SAFETY comment on
+# every unsafe block, checkpatch on the kernel patch series.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+n=0 fails=0
+check() { # name, command...
+	local name=$1 out; shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n lint: $name"
+	else
+		echo "not ok $n lint: $name"
+		echo "$out" | head -40 | sed 's/^/#   /'
+		fails=$((fails + 1))
+	fi
+}
+rustfmt_check() {
+	rustfmt --check --edition 2021 --config-path "$SRC/.rustfmt.toml" "$top/checmate/checmate.rs"
+}
+clippy_check() {
+	"$top/tools/sync-tree.sh" >/dev/null
+	local out
+	out=$("${KMAKE[@]}" O="$top/build/out" CLIPPY=1 KBUILD_EXTRA_WARN= \
+		security/checmate/checmate.o 2>&1 | tee /dev/stderr) || return 1
+	! echo "$out" | grep -qE '^(warning|error)'
+}
+safety_check() {
+	# An unsafe block needs "SAFETY:" on one of the two lines above it.
+	! find "$top/checmate" -name '*.rs' -print0 | xargs -0 awk '
+		FNR == 1 { p2 = ""; p1 = "" }
+		/unsafe[[:space:]]*\{/ && !/^[[:space:]]*\/\// {
+			if (p1 !~ /SAFETY/ && p2 !~ /SAFETY/ && $0 !~ /SAFETY/) {
+				print FILENAME ":" FNR; bad = 1
+			}
+		}
+		{ p2 = p1; p1 = $0 }
+		END { exit !bad }'
+}
+checkpatch_series() {
+	"$top/tools/mkseries.sh" >/dev/null || return 1
+	local f bad=0
+	for f in "$top"/build/series/*.patch; do
+		# New files without a MAINTAINERS entry are reported until the
+		# series carries one; everything else must be clean.
+		perl "$SRC/scripts/checkpatch.pl" --strict -q --no-tree \
+			--ignore FILE_PATH_CHANGES,COMMIT_LOG_LONG_LINE "$f" || bad=1
+	done
+	return $bad
+}
+check "rustfmt --check" rustfmt_check
+check "clippy, no warnings" clippy_check
+check "every unsafe block has a SAFETY comment" safety_check
+check "checkpatch --strict on the patch series" checkpatch_series
+echo "# lint: $((n - fails)) passed, $fails failed"
+[ "$fails" = 0 ]

@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -62,6 +64,37 @@ TEST_F(api, attach_query_detach)
 	EXPECT_EQ(0, q.flags);
 	ASSERT_EQ(0, cm_detach(HOOK, self->prog));
 	EXPECT_EQ(0, count(HOOK));
+}
+
+/* listen() on a fresh socket: 0 or its errno. */
+static int listen_errno(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0), ret;
+
+	ret = listen(s, 1) ? errno : 0;
+	close(s);
+	return ret;
+}
+
+TEST_F(api, return_values)
+{
+	const struct {
+		int ret, err;
+	} cases[] = {
+		{ 0, 0 }, { -EXDEV, EXDEV }, { -4095, 4095 }, { -4096, EPERM },
+		{ 1, EPERM }, { 0x7fffffff, EPERM }, { -0x7fffffff, EPERM },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		int fd = load_ret(HOOK, cases[i].ret);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, cm_attach(HOOK, fd));
+		EXPECT_EQ(cases[i].err, listen_errno()) TH_LOG("return %d", cases[i].ret);
+		ASSERT_EQ(0, cm_detach(HOOK, fd));
+		close(fd);
+	}
+	EXPECT_EQ(0, listen_errno());
 }
 
 TEST_F(api, attach_twice_is_eexist)

@@ -18,6 +18,7 @@ help:
 	@echo "make kernel   build the Checmate kernel (build/out/arch/x86/boot/bzImage)"
 	@echo "make demo     set up, build and boot it in QEMU, show Checmate at work"
 	@echo "make test     set up, build, and run every test (host and in the VM)"
+	@echo "make bench    hook overhead, Checmate against BPF LSM (deterministic, QEMU icount)"
 	@echo "make series   write the kernel patch series to build/series/"
 	@echo "make refresh-patches  regenerate patches/ from edits in build/linux"
 
@@ -35,6 +36,9 @@ demo: selftests
 
 test: selftests
 	@tools/run-tests.sh
+
+bench: selftests
+	@tools/bench/run.sh
 
 series: setup
 	@tools/mkseries.sh

@@ -13,6 +13,7 @@
 //! - `bpf.rs`: the program type (verifier and prog ops) and program references;
 //! - `rcu.rs`: a small safe abstraction over RCU-published pointers;
 //! - `progs.rs`: per-hook state, published program arrays, the hot path;
+//! - `switch.rs`: turning a hook's static call on and off (idle costs nothing);
 //! - `api.rs`: the prctl API, where all user input is checked.
 
 #![allow(clippy::missing_safety_doc)]
@@ -29,6 +30,7 @@ mod hooks;
 mod lsm;
 mod progs;
 mod rcu;
+mod switch;
 
 /// Turns a kernel errno constant into an [`Error`].
 fn errno(e: u32) -> Error {

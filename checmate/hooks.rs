@@ -169,6 +169,16 @@ macro_rules! checmate_hooks {
             )*
         }
 
+        /// The static call slots of `hook` in the LSM framework (one per LSM).
+        pub(crate) fn static_calls(hook: Hook) -> *mut [bindings::lsm_static_call] {
+            match hook.0 {
+                // SAFETY: only the address of the static is taken.
+                $(bindings::$num => unsafe { &raw mut bindings::static_calls_table.$lsm },)*
+                // INVARIANT of `Hook`: every valid number is in the table.
+                _ => unreachable!(),
+            }
+        }
+
         /// The `security_hook_list` entries of every hook, in table order.
         pub(crate) fn entries() -> [HookEntry; COUNT] {
             [$(HookEntry {

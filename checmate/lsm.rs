@@ -2,7 +2,7 @@
 //! Registration with the LSM framework: Checmate's LSM id, its hook list and
 //! its init function. Nothing here decides anything.
 
-use crate::{api, hooks, progs};
+use crate::{api, hooks, progs, switch};
 use core::cell::UnsafeCell;
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -57,6 +57,8 @@ unsafe extern "C" fn checmate_init() -> c_int {
     // SAFETY: `list` and `LSM_ID` are statics that live forever, as
     // `security_add_hooks` requires; it is called during LSM init.
     unsafe { bindings::security_add_hooks(list.as_mut_ptr(), ENTRIES as c_int, LSM_ID.0.get()) };
+    // SAFETY: right after `security_add_hooks`, during LSM init.
+    unsafe { switch::init(&list[..]) };
     pr_info!(
         "initialized, hooks {} to {}\n",
         hooks::Hook::first().desc().name,

@@ -9,7 +9,8 @@
 
 use crate::bpf::Prog;
 use crate::hooks::{self, Context, Hook};
-use crate::rcu::{self, RcuBox};
+use crate::rcu::{self, RcuBox, RcuNode};
+use crate::switch;
 use core::ffi::c_int;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -145,13 +146,22 @@ fn publish(hook: Hook, st: &mut HookState, progs: KVec<Prog>) -> Result {
         for p in progs.iter() {
             copy.push(p.clone(), GFP_KERNEL)?;
         }
-        Some(KBox::new(ProgArray { progs: copy }, GFP_KERNEL)?)
+        Some(RcuNode::new(ProgArray { progs: copy })?)
     } else {
         None
     };
     st.progs = progs;
+    let was_running = PUBLISHED[hook.index()].is_set();
+    // A hook that stops running is switched off before its array goes; one
+    // that starts is switched on once its array is there.
+    if was_running && !run {
+        switch::set(hook, false);
+    }
     // SAFETY: writers of `hook` hold its mutex (`st` is borrowed from it).
     let old = unsafe { PUBLISHED[hook.index()].replace(new) };
+    if run && !was_running {
+        switch::set(hook, true);
+    }
     drop(old);
     Ok(())
 }

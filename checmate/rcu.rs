@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! A boxed value published under RCU: readers dereference it inside an RCU
-//! read-side critical section with no lock; a writer swaps in a new box and
-//! frees the old one only after a grace period.
+//! read-side critical section with no lock; a writer swaps in a new box, and
+//! the old one is dropped in process context after a grace period
+//! (`queue_rcu_work()`), so that the writer never waits for one.
 
 use core::marker::PhantomData;
 use core::ptr;
@@ -32,29 +33,42 @@ impl Drop for ReadGuard {
     }
 }
 
-/// Waits for every RCU read-side critical section in progress to end.
-pub(crate) fn synchronize() {
-    // SAFETY: called from process context by the writers of this module's
-    // users (prctl), which hold no RCU read lock.
-    unsafe { bindings::synchronize_rcu() };
+/// A value with what it takes to free it after a grace period.
+///
+/// `repr(C)` with `rwork` first: the work callback finds the node from the
+/// address of its `work_struct`.
+#[repr(C)]
+pub(crate) struct RcuNode<T> {
+    rwork: bindings::rcu_work,
+    value: T,
 }
 
-/// An optional `KBox<T>` that readers see through an RCU read guard.
+impl<T> RcuNode<T> {
+    /// Allocates a node for `value`.
+    pub(crate) fn new(value: T) -> Result<KBox<Self>> {
+        // SAFETY: an all-zero `rcu_work` is a valid "not yet initialized" one;
+        // it is initialized before it is queued (see `Retired::drop`).
+        let rwork = unsafe { core::mem::zeroed() };
+        Ok(KBox::new(RcuNode { rwork, value }, GFP_KERNEL)?)
+    }
+}
+
+/// An optional `KBox<RcuNode<T>>` that readers see through an RCU guard.
 ///
 /// # Invariants
 ///
 /// `ptr` is null or comes from `KBox::into_raw` and is owned by this object;
 /// a pointer replaced by [`RcuBox::replace`] is freed only after a grace period.
 pub(crate) struct RcuBox<T> {
-    ptr: AtomicPtr<T>,
-    _owns: PhantomData<KBox<T>>,
+    ptr: AtomicPtr<RcuNode<T>>,
+    _owns: PhantomData<KBox<RcuNode<T>>>,
 }
 
 // SAFETY: the box is shared between CPUs: readers get `&T` (so `T: Sync`) and
-// the value may be dropped on any CPU (so `T: Send`).
+// the value is dropped on a workqueue (so `T: Send`).
 unsafe impl<T: Send + Sync> Sync for RcuBox<T> {}
 
-impl<T> RcuBox<T> {
+impl<T: Send> RcuBox<T> {
     /// An empty box.
     pub(crate) const fn new() -> Self {
         // INVARIANT: null is allowed.
@@ -67,12 +81,12 @@ impl<T> RcuBox<T> {
     /// The current value, valid for as long as the read-side section lasts.
     #[inline]
     pub(crate) fn get<'a>(&'a self, _guard: &'a ReadGuard) -> Option<&'a T> {
-        // Acquire pairs with the Release in `replace()`: the pointee was fully
+        // Acquire pairs with the AcqRel in `replace()`: the node was fully
         // written before it was published (what `rcu_dereference()` ensures).
         let p = self.ptr.load(Ordering::Acquire);
-        // SAFETY: by the type invariant `p` is null or a live box; it cannot be
-        // freed before `_guard`'s critical section ends, which outlives 'a.
-        unsafe { p.as_ref() }
+        // SAFETY: by the type invariant `p` is null or a live node; it cannot
+        // be freed before `_guard`'s critical section ends, which outlives 'a.
+        unsafe { p.as_ref() }.map(|n| &n.value)
     }
 
     /// Is a value published? Only a hint: it may change right after.
@@ -81,13 +95,13 @@ impl<T> RcuBox<T> {
         !self.ptr.load(Ordering::Relaxed).is_null()
     }
 
-    /// Publishes `new` and returns the old value, to be freed after a grace
-    /// period (see [`Retired`]).
+    /// Publishes `new` and returns the old value, which is freed after a
+    /// grace period when the returned [`Retired`] is dropped.
     ///
     /// # Safety
     ///
     /// Calls of `replace` on one `RcuBox` must be serialized (by a lock).
-    pub(crate) unsafe fn replace(&self, new: Option<KBox<T>>) -> Retired<T> {
+    pub(crate) unsafe fn replace(&self, new: Option<KBox<RcuNode<T>>>) -> Retired<T> {
         let new = new.map_or(ptr::null_mut(), KBox::into_raw);
         // INVARIANT: `new` is null or owned; the old pointer goes to `Retired`.
         let old = self.ptr.swap(new, Ordering::AcqRel);
@@ -99,18 +113,39 @@ impl<T> RcuBox<T> {
 ///
 /// # Invariants
 ///
-/// `0` is null or an owned `KBox<T>` pointer that nothing new can reach.
-#[must_use = "a retired value is freed when dropped, after a grace period"]
-pub(crate) struct Retired<T>(*mut T);
+/// `0` is null or an owned `KBox<RcuNode<T>>` pointer that nothing new can
+/// reach.
+pub(crate) struct Retired<T: Send>(*mut RcuNode<T>);
 
-impl<T> Drop for Retired<T> {
+// `free_node` finds the node at the address of the work_struct.
+const _: () = assert!(core::mem::offset_of!(bindings::rcu_work, work) == 0);
+
+/// Frees a retired node, in process context, after a grace period.
+///
+/// # Safety
+///
+/// `work` is the `work_struct` of the `rcu_work` of an `RcuNode<T>` queued by
+/// `Retired::<T>::drop`.
+unsafe extern "C" fn free_node<T: Send>(work: *mut bindings::work_struct) {
+    // `work` is the first field of `rwork`, the first field of the node.
+    let node = work.cast::<RcuNode<T>>();
+    // SAFETY: by the function's requirements `node` came from `KBox::into_raw`
+    // and no reader can hold it after the grace period that just ended.
+    drop(unsafe { KBox::from_raw(node) });
+}
+
+impl<T: Send> Drop for Retired<T> {
     fn drop(&mut self) {
         if self.0.is_null() {
             return;
         }
-        synchronize();
-        // SAFETY: by the type invariant the pointer came from `KBox::into_raw`
-        // and no reader can hold it any more after the grace period.
-        drop(unsafe { KBox::from_raw(self.0) });
+        // SAFETY: the node is owned (type invariant) and not queued yet.
+        let rwork = unsafe { &raw mut (*self.0).rwork };
+        // SAFETY: `rwork` is valid; `free_node::<T>` matches this node type and
+        // `system_wq` lives forever. `queue_rcu_work` runs it after a grace period.
+        unsafe {
+            bindings::checmate_init_rcu_work(rwork, Some(free_node::<T>));
+            bindings::queue_rcu_work(bindings::system_wq, rwork);
+        }
     }
 }

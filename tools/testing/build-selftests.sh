@@ -11,4 +11,6 @@ mkdir -p "$dest"
 make -s -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
 	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests"
 cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
-gcc -O2 -Wall -static -isystem "$hdr/include" -o "$dest/checmate-demo" "$top/tools/demo/checmate-demo.c"
+for prog in demo/checmate-demo bench/checmate-bench; do
+	gcc -O2 -Wall -static -isystem "$hdr/include" -o "$dest/${prog#*/}" "$top/tools/$prog.c"
+done

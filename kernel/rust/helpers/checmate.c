@@ -6,10 +6,12 @@
 
 #include <linux/cred.h>
 #include <linux/filter.h>
+#include <linux/jump_label.h>
 #include <linux/fs_struct.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/skbuff.h>
+#include <linux/workqueue.h>
 
 void rust_helper_rcu_read_lock(void)
 {
@@ -68,4 +70,19 @@ void rust_helper_checmate_current_root(struct path *root)
 {
 	if (current->fs)
 		get_fs_root(current->fs, root);
+}
+
+/* static_branch_enable()/static_branch_disable() of an LSM slot's key. */
+void rust_helper_checmate_static_branch_set(struct static_key_false *key,
+					    bool on)
+{
+	if (on)
+		static_branch_enable(key);
+	else
+		static_branch_disable(key);
+}
+
+void rust_helper_checmate_init_rcu_work(struct rcu_work *rwork, work_func_t func)
+{
+	INIT_RCU_WORK(rwork, func);
 }

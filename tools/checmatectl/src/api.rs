@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The prctl API, one function per operation.
+
+use crate::error::{Error, Op};
+use crate::uapi::*;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+fn prctl(op: u32, a3: u64, a4: u64, a5: u64) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments; a4 may be a pointer the caller
+    // keeps valid for the call (query).
+    let r = unsafe { libc::prctl(PR_CHECMATE, op as u64, a3, a4, a5) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn hook_str(hook: u32) -> String {
+    crate::hook_name(hook).map_or_else(|| hook.to_string(), str::to_string)
+}
+
+pub fn attach(hook: u32, prog: BorrowedFd<'_>) -> Result<(), Error> {
+    prctl(CHECMATE_OP_ATTACH, hook.into(), prog.as_raw_fd() as u64, 0)
+        .map_err(|e| Error::os(Op::Attach, format!("attach to {}", hook_str(hook)), e))
+}
+
+pub fn detach(hook: u32, prog: BorrowedFd<'_>) -> Result<(), Error> {
+    prctl(CHECMATE_OP_DETACH, hook.into(), prog.as_raw_fd() as u64, 0)
+        .map_err(|e| Error::os(Op::Detach, format!("detach from {}", hook_str(hook)), e))
+}
+
+pub fn reset(hook: u32) -> Result<(), Error> {
+    prctl(CHECMATE_OP_RESET, hook.into(), 0, 0)
+        .map_err(|e| Error::os(Op::Reset, format!("reset {}", hook_str(hook)), e))
+}
+
+pub fn lock(hook: u32) -> Result<(), Error> {
+    prctl(CHECMATE_OP_DENY_RESET, hook.into(), 0, 0)
+        .map_err(|e| Error::os(Op::Lock, format!("lock {}", hook_str(hook)), e))
+}
+
+pub fn set_mode(hook: u32, mode: u32) -> Result<(), Error> {
+    prctl(CHECMATE_OP_SET_MODE, hook.into(), mode.into(), 0)
+        .map_err(|e| Error::os(Op::SetMode, format!("set the mode of {}", hook_str(hook)), e))
+}
+
+/// A hook as the kernel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookState {
+    pub hook: u32,
+    pub mode: u32,
+    pub locked: bool,
+    pub prog_ids: Vec<u32>,
+}
+
+/// `struct checmate_query`.
+#[repr(C)]
+#[derive(Default)]
+struct Query {
+    mode: u32,
+    flags: u32,
+    prog_cnt: u32,
+    reserved: u32,
+    prog_ids: u64,
+}
+
+pub fn query(hook: u32) -> Result<HookState, Error> {
+    let mut ids = vec![0u32; CHECMATE_MAX_PROGS_PER_HOOK as usize];
+    let mut q = Query {
+        prog_cnt: ids.len() as u32,
+        prog_ids: ids.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    prctl(CHECMATE_OP_QUERY, hook.into(), &mut q as *mut Query as u64, 0)
+        .map_err(|e| Error::os(Op::Query, format!("query {}", hook_str(hook)), e))?;
+    ids.truncate(q.prog_cnt as usize);
+    Ok(HookState {
+        hook,
+        mode: q.mode,
+        locked: q.flags & CHECMATE_QUERY_F_LOCKED != 0,
+        prog_ids: ids,
+    })
+}
+
+/// An fd for the program with id `id`.
+pub fn prog_fd_by_id(id: u32) -> Result<OwnedFd, Error> {
+    // SAFETY: plain syscall wrapper.
+    let fd = unsafe { libbpf_sys::bpf_prog_get_fd_by_id(id) };
+    if fd < 0 {
+        return Err(Error::os(Op::Detach, format!("program id {id}"), io::Error::from_raw_os_error(-fd)));
+    }
+    // SAFETY: `fd` is a new fd we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The name of program `id`, if it can be read.
+pub fn prog_name(id: u32) -> Option<String> {
+    let fd = prog_fd_by_id(id).ok()?;
+    let mut info: libbpf_sys::bpf_prog_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of_val(&info) as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    let r = unsafe {
+        libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len)
+    };
+    if r != 0 {
+        return None;
+    }
+    let name: Vec<u8> = info.name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    Some(String::from_utf8_lossy(&name).into_owned())
+}

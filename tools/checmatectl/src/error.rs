@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Errors that say what to fix, not just an errno.
+
+use std::fmt;
+
+/// What checmatectl was doing when the kernel said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Load,
+    Attach,
+    Detach,
+    Reset,
+    Lock,
+    SetMode,
+    Query,
+    Map,
+}
+
+/// An error with a hint for the user.
+#[derive(Debug)]
+pub struct Error {
+    pub op: Op,
+    pub errno: Option<i32>,
+    pub what: String,
+    pub log: Option<String>,
+}
+
+impl Error {
+    pub fn os(op: Op, what: impl Into<String>, err: std::io::Error) -> Self {
+        Error { op, errno: err.raw_os_error(), what: what.into(), log: None }
+    }
+
+    pub fn msg(op: Op, what: impl Into<String>) -> Self {
+        Error { op, errno: None, what: what.into(), log: None }
+    }
+
+    /// The hint for this operation and errno.
+    pub fn hint(&self) -> &'static str {
+        use Op::*;
+        match (self.op, self.errno.unwrap_or(0)) {
+            (Load, libc::EPERM) => "loading needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)",
+            (Load, libc::EACCES) => "the verifier refused the program: see its log above",
+            (Load, libc::EINVAL) => {
+                "the kernel refused the program: is this a Checmate kernel, and does the \
+                 section name a hook (SEC(\"checmate/<hook>\"))?"
+            }
+            (_, libc::EPERM) => {
+                "needs CAP_SYS_ADMIN in the initial user namespace; or the hook is locked \
+                 (deny_reset) or its mode forbids this (see `checmatectl show`)"
+            }
+            (Attach, libc::EEXIST) => "that program is attached to this hook already",
+            (Attach, libc::E2BIG) => "the hook holds the maximum number of programs",
+            (Attach, libc::EINVAL) => "not a Checmate program, or verified for another hook",
+            (Detach, libc::ENOENT) => "no program with that id is attached to this hook",
+            (_, libc::ENOENT) => "no such program or pinned map",
+            (_, libc::EINVAL) if self.op != Map => {
+                "the kernel does not know this hook or argument: is Checmate enabled (lsm=)?"
+            }
+            (_, libc::ENOSYS) => "Checmate is not enabled in this kernel (lsm= or CONFIG_LSM)",
+            _ => "",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.what)?;
+        if let Some(e) = self.errno {
+            write!(f, ": {}", std::io::Error::from_raw_os_error(e))?;
+        }
+        let hint = self.hint();
+        if !hint.is_empty() {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}

@@ -179,6 +179,28 @@ unsafe extern "C" fn get_func_proto(
     }
 }
 
+/// Migration disabled while the guard lives: programs run on one CPU. One
+/// guard covers the whole walk of a hook's programs.
+pub(crate) struct PinnedToCpu(core::marker::PhantomData<*mut ()>);
+
+impl PinnedToCpu {
+    /// Disables migration until the guard is dropped.
+    #[inline]
+    pub(crate) fn new() -> Self {
+        // SAFETY: may be called in any context; undone by `drop`.
+        unsafe { bindings::migrate_disable() };
+        PinnedToCpu(core::marker::PhantomData)
+    }
+}
+
+impl Drop for PinnedToCpu {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: pairs with the `migrate_disable()` of `new`.
+        unsafe { bindings::migrate_enable() };
+    }
+}
+
 /// A counted reference to a loaded Checmate program.
 ///
 /// # Invariants
@@ -239,13 +261,11 @@ impl Prog {
     /// Runs the program on `ctx`, which must be the context of the program's
     /// hook, and returns its return value.
     #[inline]
-    pub(crate) fn run<C: hooks::Context>(&self, ctx: &mut C) -> u32 {
+    pub(crate) fn run<C: hooks::Context>(&self, ctx: &mut C, _pin: &PinnedToCpu) -> u32 {
         // The caller passes its hook's context (see `progs::run`), the type
-        // the program was verified for; the helper disables migration.
+        // the program was verified for, and keeps migration disabled.
         // SAFETY: the program is valid (type invariant), `ctx` is its context.
-        unsafe {
-            bindings::bpf_prog_run_pin_on_cpu(self.0.as_ptr(), ctx as *mut C as *const c_void)
-        }
+        unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx as *mut C as *const c_void) }
     }
 
     /// Is this the same program as `other`?

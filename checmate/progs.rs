@@ -7,7 +7,7 @@
 //! allocation changes nothing), publish it, and drop the old one, with its
 //! program references, after a grace period.
 
-use crate::bpf::Prog;
+use crate::bpf::{PinnedToCpu, Prog};
 use crate::hooks::{self, Context, Hook};
 use crate::rcu::{self, RcuBox, RcuNode};
 use crate::switch;
@@ -291,8 +291,9 @@ pub(crate) fn run<C: Context>(hook: Hook, ctx: &mut C) -> c_int {
     let Some(array) = PUBLISHED[hook.index()].get(&guard) else {
         return 0;
     };
+    let pin = PinnedToCpu::new();
     for prog in array.progs.iter() {
-        let ret = verdict(prog.run(ctx));
+        let ret = verdict(prog.run(ctx, &pin));
         if ret != 0 {
             return ret;
         }

@@ -74,10 +74,14 @@ static int btf_func_id(const char *name)
 
 		if (fd < 0 || fstat(fd, &st))
 			die("/sys/kernel/btf/vmlinux");
-		len = st.st_size;
-		data = malloc(len);
-		if (!data || read(fd, data, len) != (ssize_t)len)
-			die("read BTF");
+		data = malloc(st.st_size);
+		if (!data)
+			die("malloc");
+		for (ssize_t n; len < (size_t)st.st_size; len += n) {
+			n = read(fd, data + len, st.st_size - len);
+			if (n <= 0)
+				die("read BTF");
+		}
 		close(fd);
 	}
 	h = (struct btf_header *)data;

@@ -14,6 +14,7 @@ for mode in baseline:capability checmate:capability,checmate bpf:capability,bpf;
 	echo "# bench: booting with lsm=${mode#*:}" >&2
 	"$top/tools/vm/run.sh" --cpus 1 --icount --timeout 900 \
 		--append "lsm=${mode#*:}" -- ./checmate-bench "${mode%%:*}" |
-		grep -E '^(BENCH|INFO) ' | tee -a "$raw" >&2
+		grep -oE '(BENCH|INFO) .*' | tee -a "$raw" >&2
 done
-python3 "$top/tools/bench/report.py" "$raw" "$out/results-$(date +%Y%m%d-%H%M%S).json"
+python3 "$top/tools/bench/report.py" "$raw" "$out/results-$(date +%Y%m%d-%H%M%S).json" \
+	"$top/Documentation/security/checmate-bench.inc"

@@ -11,6 +11,7 @@ mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs tmpfs /tmp
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 cd /checmate
+echo
 sh /run-cmd
 echo "CHECMATE-VM-EXIT $?"
 reboot -f

@@ -23,10 +23,9 @@ void rust_helper_rcu_read_unlock(void)
 	rcu_read_unlock();
 }
 
-u32 rust_helper_bpf_prog_run_pin_on_cpu(const struct bpf_prog *prog,
-					const void *ctx)
+u32 rust_helper_bpf_prog_run(const struct bpf_prog *prog, const void *ctx)
 {
-	return bpf_prog_run_pin_on_cpu(prog, ctx);
+	return bpf_prog_run(prog, ctx);
 }
 
 struct user_namespace *rust_helper_current_user_ns(void)

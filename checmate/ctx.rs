@@ -405,6 +405,30 @@ pub(crate) unsafe fn bprm_check_security(ctx: &mut TaskCtx, bprm: *mut bindings:
     }
 }
 
+/// Is `task` the caller or one of its descendants? Yama's
+/// `task_is_descendant()`, walking `real_parent` up to the idle task.
+///
+/// # Safety
+///
+/// `task` must be a valid task.
+unsafe fn is_caller_or_descendant(task: *mut bindings::task_struct) -> bool {
+    let _guard = crate::rcu::read_lock();
+    // SAFETY: `current` is valid.
+    let me = unsafe { bindings::task_tgid_nr(bindings::get_current()) };
+    let mut walker = task;
+    // SAFETY: under RCU every task on the `real_parent` chain stays valid;
+    // the chain ends at the idle task (pid 0), its own parent.
+    unsafe {
+        while bindings::task_pid_nr(walker) != 0 {
+            if bindings::task_tgid_nr(walker) == me {
+                return true;
+            }
+            walker = bindings::checmate_real_parent(walker);
+        }
+    }
+    false
+}
+
 pub(crate) unsafe fn ptrace_access_check(
     ctx: &mut TaskCtx,
     child: *mut bindings::task_struct,
@@ -413,6 +437,8 @@ pub(crate) unsafe fn ptrace_access_check(
     // SAFETY: valid hook arguments.
     unsafe { from_task(ctx, child) };
     ctx.flags = mode as u64;
+    // SAFETY: as above.
+    ctx.descendant = unsafe { is_caller_or_descendant(child) } as u32;
 }
 
 pub(crate) unsafe fn ptrace_traceme(ctx: &mut TaskCtx, parent: *mut bindings::task_struct) {

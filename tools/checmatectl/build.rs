@@ -8,7 +8,12 @@ use std::{env, fs, path::PathBuf};
 fn parse_value(v: &str) -> Option<u32> {
     let v = v.trim().trim_end_matches(',');
     if let Some((_, shift)) = v.split_once("<<") {
-        return shift.trim().trim_end_matches(')').parse::<u32>().ok().map(|s| 1 << s);
+        return shift
+            .trim()
+            .trim_end_matches(')')
+            .parse::<u32>()
+            .ok()
+            .map(|s| 1 << s);
     }
     v.parse().ok()
 }
@@ -30,7 +35,9 @@ fn main() {
         if !name.starts_with("CHECMATE_") {
             continue;
         }
-        let Some(v) = parse_value(value) else { continue };
+        let Some(v) = parse_value(value) else {
+            continue;
+        };
         consts.push_str(&format!("pub const {name}: u32 = {v};\n"));
         if let Some(hook) = name.strip_prefix("CHECMATE_HOOK_") {
             if hook != "UNSPEC" {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build what the test VM runs into build/selftests: the kselftests (static,
-# against the patched kernel's UAPI headers) and the demo.
+# against the patched kernel's UAPI headers), the demo and benchmark,
+# checmatectl and the sample policies.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 out="$top/build/out"
@@ -14,3 +15,7 @@ cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$
 for prog in demo/checmate-demo bench/checmate-bench; do
 	gcc -O2 -Wall -static -isystem "$hdr/include" -o "$dest/${prog#*/}" "$top/tools/$prog.c"
 done
+cargo build --quiet --release --manifest-path "$top/tools/checmatectl/Cargo.toml"
+cp "$top/tools/checmatectl/target/release/checmatectl" "$dest/"
+mkdir -p "$dest/samples"
+make -s -C "$top/samples" OUT="$dest/samples" HDR="$hdr"

@@ -45,6 +45,14 @@ done
 echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$root/etc/passwd"
 cp -r "$payload/." "$root/checmate/"
+# Shared libraries of dynamic programs (checmatectl), at their host paths.
+for f in "$root"/checmate/*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	{ ldd "$f" 2>/dev/null || true; } | { grep -oE '/[^ ]+' || true; } | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+done
 install -m 755 "$top/tools/vm/init.sh" "$root/init"
 printf '%q ' "$@" >"$root/run-cmd"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"

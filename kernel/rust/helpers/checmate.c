@@ -54,6 +54,12 @@ void *rust_helper_skb_header_pointer(const struct sk_buff *skb, int offset,
 	return skb_header_pointer(skb, offset, len, buffer);
 }
 
+/* rcu_dereference(task->real_parent); the caller holds rcu_read_lock(). */
+struct task_struct *rust_helper_checmate_real_parent(struct task_struct *task)
+{
+	return rcu_dereference(task->real_parent);
+}
+
 pid_t rust_helper_task_pid_nr(struct task_struct *task)
 {
 	return task_pid_nr(task);

@@ -42,8 +42,13 @@ pub fn lock(hook: u32) -> Result<(), Error> {
 }
 
 pub fn set_mode(hook: u32, mode: u32) -> Result<(), Error> {
-    prctl(CHECMATE_OP_SET_MODE, hook.into(), mode.into(), 0)
-        .map_err(|e| Error::os(Op::SetMode, format!("set the mode of {}", hook_str(hook)), e))
+    prctl(CHECMATE_OP_SET_MODE, hook.into(), mode.into(), 0).map_err(|e| {
+        Error::os(
+            Op::SetMode,
+            format!("set the mode of {}", hook_str(hook)),
+            e,
+        )
+    })
 }
 
 /// A hook as the kernel reports it.
@@ -73,8 +78,13 @@ pub fn query(hook: u32) -> Result<HookState, Error> {
         prog_ids: ids.as_mut_ptr() as u64,
         ..Default::default()
     };
-    prctl(CHECMATE_OP_QUERY, hook.into(), &mut q as *mut Query as u64, 0)
-        .map_err(|e| Error::os(Op::Query, format!("query {}", hook_str(hook)), e))?;
+    prctl(
+        CHECMATE_OP_QUERY,
+        hook.into(),
+        &mut q as *mut Query as u64,
+        0,
+    )
+    .map_err(|e| Error::os(Op::Query, format!("query {}", hook_str(hook)), e))?;
     ids.truncate(q.prog_cnt as usize);
     Ok(HookState {
         hook,
@@ -89,7 +99,11 @@ pub fn prog_fd_by_id(id: u32) -> Result<OwnedFd, Error> {
     // SAFETY: plain syscall wrapper.
     let fd = unsafe { libbpf_sys::bpf_prog_get_fd_by_id(id) };
     if fd < 0 {
-        return Err(Error::os(Op::Detach, format!("program id {id}"), io::Error::from_raw_os_error(-fd)));
+        return Err(Error::os(
+            Op::Detach,
+            format!("program id {id}"),
+            io::Error::from_raw_os_error(-fd),
+        ));
     }
     // SAFETY: `fd` is a new fd we own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -101,12 +115,15 @@ pub fn prog_name(id: u32) -> Option<String> {
     let mut info: libbpf_sys::bpf_prog_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of_val(&info) as u32;
     // SAFETY: `info` is writable for `len` bytes.
-    let r = unsafe {
-        libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len)
-    };
+    let r = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
     if r != 0 {
         return None;
     }
-    let name: Vec<u8> = info.name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let name: Vec<u8> = info
+        .name
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     Some(String::from_utf8_lossy(&name).into_owned())
 }

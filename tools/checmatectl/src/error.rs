@@ -27,11 +27,21 @@ pub struct Error {
 
 impl Error {
     pub fn os(op: Op, what: impl Into<String>, err: std::io::Error) -> Self {
-        Error { op, errno: err.raw_os_error(), what: what.into(), log: None }
+        Error {
+            op,
+            errno: err.raw_os_error(),
+            what: what.into(),
+            log: None,
+        }
     }
 
     pub fn msg(op: Op, what: impl Into<String>) -> Self {
-        Error { op, errno: None, what: what.into(), log: None }
+        Error {
+            op,
+            errno: None,
+            what: what.into(),
+            log: None,
+        }
     }
 
     /// The hint for this operation and errno.

@@ -164,7 +164,9 @@ struct checmate_file_ctx {
  *
  * task_alloc          flags = clone_flags
  * bprm_check_security ino, dev of the file to execute; pid etc. = current
- * ptrace_access_check flags = PTRACE_MODE_* mode; target = the tracee
+ * ptrace_access_check flags = PTRACE_MODE_* mode; target = the tracee;
+ *                     descendant = 1 if the tracee is the caller or one of
+ *                     its descendants (Yama's ptrace_scope 1 relation)
  * ptrace_traceme      target = the would-be tracer
  * task_kill           arg = signal number; target = the signalled task
  */
@@ -177,6 +179,8 @@ struct checmate_task_ctx {
 	__u32 dev;
 	__u64 flags;
 	__u64 ino;
+	__u32 descendant;
+	__u32 reserved;
 };
 
 /*

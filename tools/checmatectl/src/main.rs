@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+//! checmatectl: load, attach, inspect and lock Checmate policies.
+
+use checmatectl::{api, error::Error, hook_by_name, hook_name, mode_name, policy, uapi, MODES};
+use clap::{Parser, Subcommand};
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "checmatectl",
+    version,
+    about = "Load, attach, inspect and lock Checmate BPF policies"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Load a BPF object and attach each program to the hook its section
+    /// names (SEC("checmate/<hook>")); the programs stay after checmatectl exits.
+    Load {
+        /// The BPF ELF object (clang -target bpf)
+        object: PathBuf,
+        /// Pin the object's maps in this bpffs directory, for `map update`
+        #[arg(long, value_name = "DIR")]
+        pin_maps: Option<PathBuf>,
+    },
+    /// Detach one program (by id, as `show` prints it) from a hook
+    Detach { hook: String, prog_id: u32 },
+    /// Detach every program of a hook
+    Reset { hook: String },
+    /// Lock a hook until reboot: no detach, reset or disabling, for anyone
+    Lock { hook: String },
+    /// Set a hook's mode: normal, append-only, read-only, disabled
+    Mode { hook: String, mode: String },
+    /// Show every hook (or one): mode, lock, attached programs
+    Show {
+        hook: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the data of a running policy through a pinned map
+    Map {
+        #[command(subcommand)]
+        cmd: MapCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MapCmd {
+    /// Add or change an entry: KEY and VALUE are comma-separated typed
+    /// fields (u8:, u16:, u32:, u64:, be16:, be32:, ip4:, ip6:, hex:, cgroup:PATH)
+    Update {
+        pin: PathBuf,
+        key: String,
+        value: String,
+    },
+    /// Remove an entry
+    Delete { pin: PathBuf, key: String },
+}
+
+fn hook_arg(name: &str) -> Result<u32, String> {
+    hook_by_name(name).ok_or_else(|| {
+        format!(
+            "unknown hook '{name}'; hooks: {}",
+            uapi::HOOKS
+                .iter()
+                .map(|h| h.1)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+fn show(hook: Option<String>, json: bool) -> Result<(), String> {
+    let hooks: Vec<u32> = match hook {
+        Some(h) => vec![hook_arg(&h)?],
+        None => uapi::HOOKS.iter().map(|h| h.0).collect(),
+    };
+    let mut states = Vec::new();
+    for h in hooks {
+        states.push(api::query(h).map_err(|e| e.to_string())?);
+    }
+    if json {
+        let v: Vec<_> = states
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "hook": hook_name(s.hook),
+                    "number": s.hook,
+                    "mode": mode_name(s.mode),
+                    "locked": s.locked,
+                    "programs": s.prog_ids.iter().map(|&id| serde_json::json!({
+                        "id": id, "name": api::prog_name(id),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap());
+        return Ok(());
+    }
+    for s in &states {
+        let progs: Vec<String> = s
+            .prog_ids
+            .iter()
+            .map(|&id| format!("{id}:{}", api::prog_name(id).unwrap_or_default()))
+            .collect();
+        println!(
+            "{:<20} mode {:<11} {:<8} programs {}",
+            hook_name(s.hook).unwrap_or("?"),
+            mode_name(s.mode),
+            if s.locked { "locked" } else { "" },
+            if progs.is_empty() {
+                "-".to_string()
+            } else {
+                progs.join(" ")
+            }
+        );
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let e = |e: Error| e.to_string();
+    match cli.cmd {
+        Cmd::Load { object, pin_maps } => {
+            let opts = policy::Options {
+                pin_maps: pin_maps.as_deref(),
+            };
+            for a in policy::load(&object, &opts).map_err(e)? {
+                println!(
+                    "attached {} (id {}) to {}",
+                    a.name,
+                    a.id,
+                    hook_name(a.hook).unwrap_or("?")
+                );
+            }
+        }
+        Cmd::Detach { hook, prog_id } => {
+            let h = hook_arg(&hook)?;
+            let fd = api::prog_fd_by_id(prog_id).map_err(e)?;
+            api::detach(h, fd.as_fd()).map_err(e)?;
+        }
+        Cmd::Reset { hook } => api::reset(hook_arg(&hook)?).map_err(e)?,
+        Cmd::Lock { hook } => api::lock(hook_arg(&hook)?).map_err(e)?,
+        Cmd::Mode { hook, mode } => {
+            let m = MODES
+                .iter()
+                .find(|m| m.0 == mode)
+                .map(|m| m.1)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown mode '{mode}'; modes: normal, append-only, read-only, disabled"
+                    )
+                })?;
+            api::set_mode(hook_arg(&hook)?, m).map_err(e)?;
+        }
+        Cmd::Show { hook, json } => show(hook, json)?,
+        Cmd::Map { cmd } => {
+            let mut keep = Vec::new();
+            match cmd {
+                MapCmd::Update { pin, key, value } => {
+                    let k = policy::parse_bytes(&key, &mut keep)?;
+                    let v = policy::parse_bytes(&value, &mut keep)?;
+                    policy::map_update(&pin, &k, Some(&v)).map_err(e)?;
+                }
+                MapCmd::Delete { pin, key } => {
+                    let k = policy::parse_bytes(&key, &mut keep)?;
+                    policy::map_update(&pin, &k, None).map_err(e)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("checmatectl: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

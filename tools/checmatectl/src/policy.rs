@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Loading a policy: a BPF ELF object whose programs say their hook in their
+//! section name (`SEC("checmate/socket_connect")`). libbpf does the ELF work
+//! (maps, relocations, BTF, global data); this sets the program type and hook
+//! of each program before the load, then attaches them in object order.
+
+use crate::error::{Error, Op};
+use crate::uapi::BPF_PROG_TYPE_CHECMATE;
+use libbpf_rs::{AsRawLibbpf, MapCore, ObjectBuilder};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::Path;
+
+/// The section prefix of Checmate programs.
+pub const SECTION_PREFIX: &str = "checmate/";
+
+/// The hook a section names: `checmate/<hook>`.
+pub fn hook_of_section(section: &str) -> Result<u32, String> {
+    let name = section
+        .strip_prefix(SECTION_PREFIX)
+        .ok_or_else(|| format!("section '{section}' is not 'checmate/<hook>'"))?;
+    crate::hook_by_name(name).ok_or_else(|| {
+        format!(
+            "section '{section}' names no hook; hooks: {}",
+            crate::uapi::HOOKS
+                .iter()
+                .map(|h| h.1)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// A program of a loaded policy.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    pub name: String,
+    pub hook: u32,
+    pub id: u32,
+}
+
+/// What to do besides loading and attaching.
+#[derive(Debug, Default)]
+pub struct Options<'a> {
+    /// Pin every map under this bpffs directory.
+    pub pin_maps: Option<&'a Path>,
+}
+
+fn prog_id(fd: std::os::fd::BorrowedFd<'_>) -> u32 {
+    let mut info: libbpf_sys::bpf_prog_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of_val(&info) as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    let r = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
+    if r == 0 {
+        info.id
+    } else {
+        0
+    }
+}
+
+/// Loads `path`, pins its maps if asked, and attaches every program to its
+/// hook. The kernel keeps the programs (and their maps) after we exit.
+pub fn load(path: &Path, opts: &Options<'_>) -> Result<Vec<Attached>, Error> {
+    let load_err = |what: String, e: libbpf_rs::Error| Error {
+        op: Op::Load,
+        errno: Some(errno_of(&e)),
+        what: format!("{what}: {e}"),
+        log: None,
+    };
+    let mut open = ObjectBuilder::default()
+        .open_file(path)
+        .map_err(|e| load_err(format!("open {}", path.display()), e))?;
+    let mut hooks = Vec::new();
+    for prog in open.progs_mut() {
+        let section = prog.section().to_string_lossy().into_owned();
+        let hook = hook_of_section(&section).map_err(|m| Error::msg(Op::Load, m))?;
+        let raw = prog.as_libbpf_object().as_ptr();
+        // SAFETY: `raw` is a program of the open object, not loaded yet.
+        unsafe {
+            libbpf_sys::bpf_program__set_type(raw, BPF_PROG_TYPE_CHECMATE);
+            libbpf_sys::bpf_program__set_expected_attach_type(raw, hook);
+        }
+        hooks.push((prog.name().to_string_lossy().into_owned(), hook));
+    }
+    if hooks.is_empty() {
+        return Err(Error::msg(
+            Op::Load,
+            format!("{}: no checmate/<hook> program", path.display()),
+        ));
+    }
+    let mut obj = open
+        .load()
+        .map_err(|e| load_err(format!("load {}", path.display()), e))?;
+    if let Some(dir) = opts.pin_maps {
+        for mut map in obj.maps_mut() {
+            let name = map.name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue; // .rodata, .bss: not a policy's data
+            }
+            let pin = dir.join(&name);
+            let _ = std::fs::remove_file(&pin);
+            map.pin(&pin).map_err(|e| {
+                Error::os(
+                    Op::Map,
+                    format!("pin map {name} at {}", pin.display()),
+                    io::Error::other(e),
+                )
+            })?;
+        }
+    }
+    let mut attached = Vec::new();
+    for prog in obj.progs() {
+        let name = prog.name().to_string_lossy().into_owned();
+        let hook = hooks.iter().find(|h| h.0 == name).map(|h| h.1).unwrap_or(0);
+        crate::api::attach(hook, prog.as_fd())?;
+        attached.push(Attached {
+            name,
+            hook,
+            id: prog_id(prog.as_fd()),
+        });
+    }
+    Ok(attached)
+}
+
+/// The errno behind a libbpf-rs error, for hints.
+fn errno_of(e: &libbpf_rs::Error) -> i32 {
+    match e.kind() {
+        libbpf_rs::ErrorKind::PermissionDenied => libc::EPERM,
+        libbpf_rs::ErrorKind::NotFound => libc::ENOENT,
+        _ => {
+            // libbpf reports the verifier's EACCES in the message.
+            if e.to_string().contains("Permission denied") {
+                libc::EACCES
+            } else {
+                libc::EINVAL
+            }
+        }
+    }
+}
+
+/// Bytes for a map key or value given as comma-separated typed fields:
+/// `u32:N`, `u16:N`, `u8:N`, `u64:N` (native order), `be16:N`, `be32:N`
+/// (network order), `ip4:A.B.C.D`, `ip6:ADDR`, `hex:0a0b...`,
+/// `cgroup:PATH` (the fd of that cgroup, for cgroup arrays).
+pub fn parse_bytes(spec: &str, keep: &mut Vec<std::fs::File>) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for field in spec.split(',') {
+        let (kind, val) = field
+            .split_once(':')
+            .ok_or_else(|| format!("'{field}': expected TYPE:VALUE (u32:80, ip4:10.0.0.1, ...)"))?;
+        let num = |v: &str| -> Result<u64, String> {
+            let r = match v.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => v.parse(),
+            };
+            r.map_err(|_| format!("'{field}': '{v}' is not a number"))
+        };
+        let fits = |n: u64, bits: u32| -> Result<u64, String> {
+            if bits < 64 && n >> bits != 0 {
+                Err(format!("'{field}': {n} does not fit {bits} bits"))
+            } else {
+                Ok(n)
+            }
+        };
+        match kind {
+            "u8" => out.push(fits(num(val)?, 8)? as u8),
+            "u16" => out.extend((fits(num(val)?, 16)? as u16).to_ne_bytes()),
+            "u32" => out.extend((fits(num(val)?, 32)? as u32).to_ne_bytes()),
+            "u64" => out.extend(num(val)?.to_ne_bytes()),
+            "be16" => out.extend((fits(num(val)?, 16)? as u16).to_be_bytes()),
+            "be32" => out.extend((fits(num(val)?, 32)? as u32).to_be_bytes()),
+            "ip4" => out.extend(
+                val.parse::<std::net::Ipv4Addr>()
+                    .map_err(|_| format!("'{field}': not an IPv4 address"))?
+                    .octets(),
+            ),
+            "ip6" => out.extend(
+                val.parse::<std::net::Ipv6Addr>()
+                    .map_err(|_| format!("'{field}': not an IPv6 address"))?
+                    .octets(),
+            ),
+            "hex" => {
+                if val.len() % 2 != 0 {
+                    return Err(format!("'{field}': odd number of hex digits"));
+                }
+                for i in (0..val.len()).step_by(2) {
+                    out.push(
+                        u8::from_str_radix(&val[i..i + 2], 16)
+                            .map_err(|_| format!("'{field}': not hex"))?,
+                    );
+                }
+            }
+            "cgroup" => {
+                let f = std::fs::File::open(val).map_err(|e| format!("'{field}': {e}"))?;
+                out.extend((f.as_raw_fd() as u32).to_ne_bytes());
+                keep.push(f);
+            }
+            _ => return Err(format!("'{field}': unknown type '{kind}'")),
+        }
+    }
+    Ok(out)
+}
+
+/// Updates (or with `value` None, deletes) `key` in the map pinned at `pin`.
+pub fn map_update(pin: &Path, key: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
+    let map = libbpf_rs::MapHandle::from_pinned_path(pin).map_err(|e| {
+        Error::os(
+            Op::Map,
+            format!("open pinned map {}", pin.display()),
+            io::Error::other(e),
+        )
+    })?;
+    let (ks, vs) = (map.key_size() as usize, map.value_size() as usize);
+    if key.len() != ks {
+        return Err(Error::msg(
+            Op::Map,
+            format!("key is {} bytes, the map's keys are {ks}", key.len()),
+        ));
+    }
+    let r = match value {
+        Some(v) if v.len() != vs => {
+            return Err(Error::msg(
+                Op::Map,
+                format!("value is {} bytes, the map's values are {vs}", v.len()),
+            ))
+        }
+        Some(v) => map.update(key, v, libbpf_rs::MapFlags::ANY),
+        None => map.delete(key),
+    };
+    r.map_err(|e| {
+        Error::os(
+            Op::Map,
+            format!("update {}", pin.display()),
+            io::Error::other(e),
+        )
+    })
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Host tests: hook names against the UAPI header, byte specs, error text.
+
+use checmatectl::error::{Error, Op};
+use checmatectl::policy::{hook_of_section, parse_bytes};
+use checmatectl::{hook_by_name, hook_name, uapi};
+
+#[test]
+fn hooks_come_from_the_header_in_order() {
+    let header = include_str!("../../../kernel/include/uapi/linux/checmate.h");
+    let enum_body = header
+        .split("enum checmate_hook {")
+        .nth(1)
+        .unwrap()
+        .split("};")
+        .next()
+        .unwrap();
+    let names: Vec<String> = enum_body
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("CHECMATE_HOOK_"))
+        .filter_map(|l| l.split_once(" = "))
+        .filter(|(n, _)| *n != "UNSPEC")
+        .map(|(n, _)| n.to_lowercase())
+        .collect();
+    assert_eq!(names.len(), uapi::HOOKS.len());
+    for (i, (num, name)) in uapi::HOOKS.iter().enumerate() {
+        assert_eq!(*num as usize, i + 1, "hook numbers are dense from 1");
+        assert_eq!(names[i], *name);
+    }
+}
+
+#[test]
+fn hook_lookup() {
+    assert_eq!(
+        hook_by_name("socket_connect"),
+        Some(uapi::CHECMATE_HOOK_SOCKET_CONNECT)
+    );
+    assert_eq!(hook_by_name("3"), Some(3));
+    assert_eq!(hook_by_name("0"), None);
+    assert_eq!(hook_by_name("21"), None);
+    assert_eq!(hook_by_name("socket_conect"), None);
+    assert_eq!(
+        hook_name(uapi::CHECMATE_HOOK_PATH_CHROOT),
+        Some("path_chroot")
+    );
+}
+
+#[test]
+fn sections() {
+    assert_eq!(
+        hook_of_section("checmate/file_open"),
+        Ok(uapi::CHECMATE_HOOK_FILE_OPEN)
+    );
+    assert!(hook_of_section("lsm/file_open")
+        .unwrap_err()
+        .contains("checmate/<hook>"));
+    assert!(hook_of_section("checmate/nope")
+        .unwrap_err()
+        .contains("socket_create"));
+}
+
+#[test]
+fn byte_specs() {
+    let mut keep = Vec::new();
+    assert_eq!(
+        parse_bytes("u32:1,be16:80", &mut keep).unwrap(),
+        [1, 0, 0, 0, 0, 80]
+    );
+    assert_eq!(
+        parse_bytes("ip4:10.0.0.1", &mut keep).unwrap(),
+        [10, 0, 0, 1]
+    );
+    assert_eq!(
+        parse_bytes("hex:0aff,u8:0x10", &mut keep).unwrap(),
+        [10, 255, 16]
+    );
+    assert_eq!(parse_bytes("ip6:::1", &mut keep).unwrap().len(), 16);
+    assert!(parse_bytes("u8:256", &mut keep)
+        .unwrap_err()
+        .contains("does not fit"));
+    assert!(parse_bytes("u32", &mut keep)
+        .unwrap_err()
+        .contains("TYPE:VALUE"));
+    assert!(parse_bytes("f32:1", &mut keep)
+        .unwrap_err()
+        .contains("unknown type"));
+    assert!(parse_bytes("ip4:300.1.1.1", &mut keep)
+        .unwrap_err()
+        .contains("IPv4"));
+}
+
+#[test]
+fn errors_say_what_to_fix() {
+    let e = Error::os(
+        Op::Attach,
+        "attach to file_open",
+        std::io::Error::from_raw_os_error(libc::EPERM),
+    );
+    let s = e.to_string();
+    assert!(
+        s.starts_with("attach to file_open: Operation not permitted"),
+        "{s}"
+    );
+    assert!(
+        s.contains("CAP_SYS_ADMIN in the initial user namespace"),
+        "{s}"
+    );
+    let e = Error::os(
+        Op::Attach,
+        "attach",
+        std::io::Error::from_raw_os_error(libc::EEXIST),
+    );
+    assert!(e.to_string().contains("attached to this hook already"));
+    let e = Error::os(
+        Op::Reset,
+        "reset",
+        std::io::Error::from_raw_os_error(libc::ENOSYS),
+    );
+    assert!(e.to_string().contains("not enabled"));
+}
+
+#[test]
+fn cli_parses() {
+    use clap::Parser;
+    #[path = "../src/main.rs"]
+    #[allow(dead_code)]
+    mod cli;
+    let c = cli::Cli::try_parse_from(["checmatectl", "show", "--json"]).unwrap();
+    assert!(matches!(
+        c.cmd,
+        cli::Cmd::Show {
+            json: true,
+            hook: None
+        }
+    ));
+    let c = cli::Cli::try_parse_from(["checmatectl", "detach", "file_open", "7"]).unwrap();
+    assert!(matches!(c.cmd, cli::Cmd::Detach { prog_id: 7, .. }));
+    assert!(cli::Cli::try_parse_from(["checmatectl", "detach", "file_open", "x"]).is_err());
+    assert!(cli::Cli::try_parse_from(["checmatectl", "frobnicate"]).is_err());
+}

@@ -127,3 +127,25 @@ pub fn prog_name(id: u32) -> Option<String> {
         .collect();
     Some(String::from_utf8_lossy(&name).into_owned())
 }
+
+/// The JSON document of `checmatectl show --json`: one object per hook.
+/// `name_of` gives a program's name from its id.
+pub fn states_to_json(
+    states: &[HookState],
+    name_of: impl Fn(u32) -> Option<String>,
+) -> serde_json::Value {
+    states
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "hook": crate::hook_name(s.hook),
+                "number": s.hook,
+                "mode": crate::mode_name(s.mode),
+                "locked": s.locked,
+                "programs": s.prog_ids.iter().map(|&id| serde_json::json!({
+                    "id": id, "name": name_of(id),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}

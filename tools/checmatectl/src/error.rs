@@ -76,7 +76,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.what)?;
         if let Some(e) = self.errno {
-            write!(f, ": {}", std::io::Error::from_raw_os_error(e))?;
+            let msg = std::io::Error::from_raw_os_error(e).to_string();
+            let msg = msg.split(" (os error").next().unwrap_or(&msg);
+            write!(f, ": {msg}")?;
         }
         let hint = self.hint();
         if !hint.is_empty() {

@@ -87,20 +87,7 @@ fn show(hook: Option<String>, json: bool) -> Result<(), String> {
         states.push(api::query(h).map_err(|e| e.to_string())?);
     }
     if json {
-        let v: Vec<_> = states
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "hook": hook_name(s.hook),
-                    "number": s.hook,
-                    "mode": mode_name(s.mode),
-                    "locked": s.locked,
-                    "programs": s.prog_ids.iter().map(|&id| serde_json::json!({
-                        "id": id, "name": api::prog_name(id),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let v = api::states_to_json(&states, api::prog_name);
         println!("{}", serde_json::to_string_pretty(&v).unwrap());
         return Ok(());
     }

@@ -138,3 +138,34 @@ fn cli_parses() {
     assert!(cli::Cli::try_parse_from(["checmatectl", "detach", "file_open", "x"]).is_err());
     assert!(cli::Cli::try_parse_from(["checmatectl", "frobnicate"]).is_err());
 }
+
+#[test]
+fn show_json_parses_back() {
+    use checmatectl::api::{states_to_json, HookState};
+    let states = [
+        HookState {
+            hook: 10,
+            mode: uapi::CHECMATE_MODE_APPEND_ONLY,
+            locked: true,
+            prog_ids: vec![4, 9],
+        },
+        HookState {
+            hook: 20,
+            mode: uapi::CHECMATE_MODE_NORMAL,
+            locked: false,
+            prog_ids: vec![],
+        },
+    ];
+    let text = serde_json::to_string_pretty(&states_to_json(&states, |id| Some(format!("p{id}"))))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let hooks = v.as_array().unwrap();
+    assert_eq!(hooks.len(), 2);
+    assert_eq!(hooks[0]["hook"], "file_open");
+    assert_eq!(hooks[0]["mode"], "append-only");
+    assert_eq!(hooks[0]["locked"], true);
+    assert_eq!(hooks[0]["programs"][1]["id"], 9);
+    assert_eq!(hooks[0]["programs"][1]["name"], "p9");
+    assert_eq!(hooks[1]["hook"], "path_chroot");
+    assert_eq!(hooks[1]["programs"].as_array().unwrap().len(), 0);
+}

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checmate selftests: the sample policies (samples/), each loaded by
+ * checmatectl as a user would, then shown allowing what it should and
+ * denying what it should with real syscalls. Each test resets the hooks it
+ * used.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "common.h"
+
+/* Run a checmatectl command line; its exit status. */
+static int ctl(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	strcpy(cmd, "./checmatectl ");
+	vsnprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Create a cgroup; returns its id (the directory's inode number). */
+static long long make_cgroup(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -1;
+	return stat(path, &st) ? -1 : (long long)st.st_ino;
+}
+
+static int join_cgroup(const char *path)
+{
+	char procs[256];
+	int fd, ok;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	fd = open(procs, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Run @fn in a child in cgroup @cg (or in this cgroup if NULL): its status. */
+static int in_child(const char *cg, int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (cg && join_cgroup(cg))
+			_exit(200);
+		_exit(fn(arg));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static struct sockaddr_in lo4(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sin;
+}
+
+static int udp_connect(void *port)
+{
+	struct sockaddr_in sin = lo4((long)port);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	ret = connect(s, (struct sockaddr *)&sin, sizeof(sin)) ? errno : 0;
+	close(s);
+	return ret;
+}
+
+static int udp_sendto(void *port)
+{
+	struct sockaddr_in sin = lo4((long)port);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	ret = sendto(s, "x", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) == 1 ? 0 : errno;
+	close(s);
+	return ret;
+}
+
+#define EGRESS_CG "/sys/fs/cgroup/egress"
+#define EGRESS_PIN "/sys/fs/bpf/egress"
+
+TEST(egress_allowlist)
+{
+	ASSERT_LE(0, make_cgroup(EGRESS_CG));
+	mkdir(EGRESS_PIN, 0700);
+	ASSERT_EQ(0, ctl("load samples/egress_allowlist.bpf.o --pin-maps " EGRESS_PIN));
+	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_cgroup u32:0 cgroup:" EGRESS_CG));
+	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_allow "
+			 "u32:2,u32:4242,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1"));
+	/* In the cgroup: the listed address and port only. */
+	EXPECT_EQ(0, in_child(EGRESS_CG, udp_connect, (void *)4242));
+	EXPECT_EQ(ECONNREFUSED, in_child(EGRESS_CG, udp_connect, (void *)4243));
+	EXPECT_EQ(ECONNREFUSED, in_child(EGRESS_CG, udp_sendto, (void *)4243));
+	EXPECT_EQ(0, in_child(EGRESS_CG, udp_sendto, (void *)4242));
+	/* Outside it: anything. */
+	EXPECT_EQ(0, in_child(NULL, udp_connect, (void *)4243));
+	/* The running policy's data changes without reattaching. */
+	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_allow "
+			 "u32:2,u32:4243,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1"));
+	EXPECT_EQ(0, in_child(EGRESS_CG, udp_connect, (void *)4243));
+	ASSERT_EQ(0, ctl("map delete " EGRESS_PIN "/egress_allow "
+			 "u32:2,u32:4242,ip4:127.0.0.1,u32:0,u32:0,u32:0"));
+	EXPECT_EQ(ECONNREFUSED, in_child(EGRESS_CG, udp_connect, (void *)4242));
+	ASSERT_EQ(0, ctl("reset socket_connect"));
+	ASSERT_EQ(0, ctl("reset socket_sendmsg"));
+	EXPECT_EQ(0, in_child(EGRESS_CG, udp_connect, (void *)4242));
+}
+
+/* Connect to 127.0.0.1:@port; 0 if the handshake completes within 500 ms. */
+static int tcp_handshake(void *port)
+{
+	struct sockaddr_in sin = lo4((long)port);
+	struct pollfd p = { .events = POLLOUT };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 0;
+	socklen_t len = sizeof(err);
+
+	p.fd = s;
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) && errno != EINPROGRESS)
+		err = errno;
+	else if (poll(&p, 1, 500) != 1)
+		err = ETIMEDOUT;
+	else if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = errno;
+	close(s);
+	return err;
+}
+
+TEST(ingress_filter)
+{
+	struct sockaddr_in sin = lo4(0);
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), port, c;
+
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 16));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	port = ntohs(sin.sin_port);
+	mkdir("/sys/fs/bpf/ingress", 0700);
+	ASSERT_EQ(0, ctl("load samples/ingress_filter.bpf.o --pin-maps /sys/fs/bpf/ingress"));
+	EXPECT_EQ(0, tcp_handshake((void *)(long)port));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/ingress/ingress_ports u32:%d u8:1", port));
+	EXPECT_EQ(ETIMEDOUT, tcp_handshake((void *)(long)port));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/ingress/ingress_allow "
+			 "u32:2,u32:%d,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1", port));
+	EXPECT_EQ(0, tcp_handshake((void *)(long)port));
+	ASSERT_EQ(0, ctl("reset inet_conn_request"));
+	while ((c = accept(l, NULL, NULL)) >= 0)
+		close(c);
+	close(l);
+}
+
+#define RATE_CG "/sys/fs/cgroup/rate"
+
+/* Try to create 20 files at once: how many were created (EDQUOT: + 100). */
+static int create_files(void *dir)
+{
+	int made = 0, quota = 0;
+
+	for (int i = 0; i < 20; i++) {
+		char path[128];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/f%d", (char *)dir, i);
+		fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+		if (fd >= 0) {
+			made++;
+			close(fd);
+		} else if (errno == EDQUOT) {
+			quota = 1;
+		}
+	}
+	return made + (quota ? 100 : 0);
+}
+
+TEST(file_rate_limit)
+{
+	long long id = make_cgroup(RATE_CG);
+	int in, out;
+
+	ASSERT_LT(0, id);
+	mkdir("/tmp/rate-in", 0700);
+	mkdir("/tmp/rate-out", 0700);
+	mkdir("/sys/fs/bpf/rate", 0700);
+	ASSERT_EQ(0, ctl("load samples/file_rate_limit.bpf.o --pin-maps /sys/fs/bpf/rate"));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/rate/rate_config u32:0 u64:%lld,u32:5,u32:0", id));
+	in = in_child(RATE_CG, create_files, "/tmp/rate-in");
+	out = in_child(NULL, create_files, "/tmp/rate-out");
+	TH_LOG("in the cgroup: %d created, EDQUOT %s", in % 100, in >= 100 ? "seen" : "not seen");
+	/* 5 per second: a run may straddle a second boundary. */
+	EXPECT_LE(100 + 5, in);
+	EXPECT_GE(100 + 10, in);
+	EXPECT_EQ(20, out);
+	ASSERT_EQ(0, ctl("reset inode_create"));
+}
+
+#define PORTMAP_CG "/sys/fs/cgroup/portmap"
+
+static int bound_port(void *port)
+{
+	struct sockaddr_in sin = lo4((long)port);
+	socklen_t len = sizeof(sin);
+	int s = socket(AF_INET, SOCK_STREAM, 0), ret;
+
+	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(s, (struct sockaddr *)&sin, &len))
+		ret = 255;
+	else
+		ret = ntohs(sin.sin_port) - 5000;
+	close(s);
+	return ret;
+}
+
+TEST(port_map)
+{
+	ASSERT_LE(0, make_cgroup(PORTMAP_CG));
+	mkdir("/sys/fs/bpf/portmap", 0700);
+	ASSERT_EQ(0, ctl("load samples/port_map.bpf.o --pin-maps /sys/fs/bpf/portmap"));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/portmap/portmap_cgroup u32:0 cgroup:" PORTMAP_CG));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/portmap/port_map u32:5000 u32:5007"));
+	/* bound_port() answers the port bound, minus 5000. */
+	EXPECT_EQ(7, in_child(PORTMAP_CG, bound_port, (void *)5000));
+	EXPECT_EQ(3, in_child(PORTMAP_CG, bound_port, (void *)5003));
+	EXPECT_EQ(0, in_child(NULL, bound_port, (void *)5000));
+	ASSERT_EQ(0, ctl("reset socket_bind"));
+}
+
+static pid_t victim;
+
+static int attach_victim(void *unused)
+{
+	if (ptrace(PTRACE_ATTACH, victim, 0, 0))
+		return errno;
+	waitpid(victim, NULL, 0);
+	ptrace(PTRACE_DETACH, victim, 0, 0);
+	return 0;
+}
+
+TEST(yama_ptrace_scope_1)
+{
+	victim = fork();
+	if (victim == 0) {
+		pause();
+		_exit(0);
+	}
+	ASSERT_LT(0, victim);
+	ASSERT_EQ(0, ctl("load samples/yama_ptrace.bpf.o"));
+	/* The parent may trace its child... */
+	EXPECT_EQ(0, attach_victim(NULL));
+	/* ...a sibling may not. */
+	EXPECT_EQ(EPERM, in_child(NULL, attach_victim, NULL));
+	ASSERT_EQ(0, ctl("reset ptrace_access_check"));
+	EXPECT_EQ(0, in_child(NULL, attach_victim, NULL));
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+}
+
+#define CHROOT_CG "/sys/fs/cgroup/chroot"
+
+/* The jail is a directory, not the root of a mount (see checmate_mount_ctx). */
+#define JAIL "/tmp/jail"
+
+static int do_chroot(void *unused)
+{
+	return chroot(JAIL) ? errno : 0;
+}
+
+static int mount_in_chroot(void *unused)
+{
+	if (chroot(JAIL))
+		return 100 + errno;
+	return mount("none", "/mnt", "tmpfs", 0, NULL) ? errno : 0;
+}
+
+static int mount_outside(void *unused)
+{
+	if (mount("none", "/tmp/hardchroot-mnt", "tmpfs", 0, NULL))
+		return errno;
+	return umount("/tmp/hardchroot-mnt") ? errno : 0;
+}
+
+TEST(hardchroot)
+{
+	ASSERT_LE(0, make_cgroup(CHROOT_CG));
+	mkdir("/tmp/hardchroot-mnt", 0700);
+	mkdir(JAIL, 0700);
+	mkdir(JAIL "/mnt", 0700);
+	mkdir("/sys/fs/bpf/chroot", 0700);
+	ASSERT_EQ(0, ctl("load samples/hardchroot.bpf.o --pin-maps /sys/fs/bpf/chroot"));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/chroot/chroot_cgroup u32:0 cgroup:" CHROOT_CG));
+	EXPECT_EQ(EPERM, in_child(CHROOT_CG, do_chroot, NULL));
+	EXPECT_EQ(0, in_child(NULL, do_chroot, NULL));
+	EXPECT_EQ(EPERM, in_child(NULL, mount_in_chroot, NULL));
+	EXPECT_EQ(0, in_child(NULL, mount_outside, NULL));
+	ASSERT_EQ(0, ctl("reset path_chroot"));
+	ASSERT_EQ(0, ctl("reset sb_mount"));
+	EXPECT_EQ(0, in_child(NULL, mount_in_chroot, NULL));
+	umount(JAIL "/mnt");
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* In a new user and mount namespace: umount what it made, then /tmp. */
+static int umount_in_userns(void *unused)
+{
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+		return 100;
+	if (write_file("/proc/self/setgroups", "deny") ||
+	    write_file("/proc/self/uid_map", "0 0 1") ||
+	    write_file("/proc/self/gid_map", "0 0 1"))
+		return 101;
+	mkdir("/tmp/userns-mnt", 0700);
+	if (mount("none", "/tmp/userns-mnt", "tmpfs", 0, NULL))
+		return 102;
+	if (umount("/tmp/userns-mnt"))
+		return 103;
+	/* /tmp came from the parent namespace: locked. */
+	return umount("/tmp") ? errno : 0;
+}
+
+TEST(umount_locked)
+{
+	int before = in_child(NULL, umount_in_userns, NULL);
+
+	ASSERT_EQ(0, ctl("load samples/umount_locked.bpf.o"));
+	/* Own mounts stay unmountable; a locked one never is: 6.12 refuses it
+	 * (EINVAL) before the hook, with or without the policy. */
+	EXPECT_EQ(before, in_child(NULL, umount_in_userns, NULL));
+	EXPECT_NE(0, before);
+	EXPECT_NE(103, before);
+	ASSERT_EQ(0, ctl("reset sb_umount"));
+}
+
+TEST(show_json)
+{
+	FILE *f;
+	char buf[65536];
+	size_t n;
+
+	ASSERT_EQ(0, ctl("load samples/yama_ptrace.bpf.o"));
+	f = popen("./checmatectl show --json", "r");
+	ASSERT_NE(NULL, f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	ASSERT_EQ(0, pclose(f));
+	/* The parse itself is in the host's test of the same output format;
+	 * here: the document lists the hook with its program. */
+	EXPECT_NE(NULL, strstr(buf, "\"hook\": \"ptrace_access_check\""));
+	EXPECT_NE(NULL, strstr(buf, "\"name\": \"yama_ptrace_acc\""));
+	ASSERT_EQ(0, ctl("reset ptrace_access_check"));
+}
+
+TEST_HARNESS_MAIN

@@ -9,7 +9,7 @@ hdr="$top/build/headers"
 dest="$top/build/selftests"
 "${KMAKE[@]}" O="$out" headers_install INSTALL_HDR_PATH="$hdr" >/dev/null
 mkdir -p "$dest"
-make -s -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
+make -s -B -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
 	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests"
 cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
 for prog in demo/checmate-demo bench/checmate-bench; do

@@ -21,7 +21,7 @@ echo "# lint"
 "$top/tools/lint.sh" | tee "$log.lint" || status=1
 
 echo "# vm: kselftests"
-"$top/tools/vm/run.sh" --timeout "${CHECMATE_VM_TIMEOUT:-900}" -- sh ./run_all.sh | tee "$log"
+"$top/tools/vm/run.sh" --cpus 4 --timeout "${CHECMATE_VM_TIMEOUT:-900}" -- sh ./run_all.sh | tee "$log"
 vm_status=${PIPESTATUS[0]}
 [ "$vm_status" = 0 ] || status=1
 vm_pass=$(cat "$log" "$log.lint" | grep -cE '^ok [0-9]+ ')

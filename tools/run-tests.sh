@@ -20,16 +20,38 @@ rm -f "$log.cargo"
 echo "# lint"
 "$top/tools/lint.sh" | tee "$log.lint" || status=1
 
-echo "# vm: kselftests"
-"$top/tools/vm/run.sh" --cpus 4 --timeout "${CHECMATE_VM_TIMEOUT:-900}" -- sh ./run_all.sh | tee "$log"
-vm_status=${PIPESTATUS[0]}
-[ "$vm_status" = 0 ] || status=1
-vm_pass=$(cat "$log" "$log.lint" | grep -cE '^ok [0-9]+ ')
-vm_fail=$(cat "$log" "$log.lint" | grep -cE '^not ok [0-9]+ ')
-rm -f "$log.lint"
-# A guest that died before reporting counts as a failure, even with no TAP.
-if [ "$vm_status" != 0 ] && [ "$vm_fail" = 0 ]; then
-	vm_fail=1
+# The kselftests in the VM: on the Checmate kernel, then (unless
+# CHECMATE_DEBUG=0) on the debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak),
+# where any splat fails the run.
+vm_pass=0 vm_fail=0
+run_vm() { # label, kernel image
+	local label=$1 kernel=$2 st p f
+	echo "# vm: kselftests on the $label kernel"
+	"$top/tools/vm/run.sh" --kernel "$kernel" --cpus 4 \
+		--timeout "${CHECMATE_VM_TIMEOUT:-1500}" -- sh ./run_all.sh | tee "$log"
+	st=${PIPESTATUS[0]}
+	p=$(grep -cE '^ok [0-9]+ ' "$log")
+	f=$(grep -cE '^not ok [0-9]+ ' "$log")
+	# A guest that died or splatted counts as a failure, even if TAP passed.
+	if [ "$st" != 0 ]; then
+		status=1
+		[ "$f" != 0 ] || f=1
+	fi
+	vm_pass=$((vm_pass + p))
+	vm_fail=$((vm_fail + f))
+}
+run_vm checmate "$top/build/out/arch/x86/boot/bzImage"
+if [ "${CHECMATE_DEBUG:-1}" != 0 ]; then
+	if "$top/tools/kbuild.sh" debug; then
+		run_vm debug "$top/build/out-debug/arch/x86/boot/bzImage"
+	else
+		echo "not ok - the debug kernel did not build"
+		status=1
+		vm_fail=$((vm_fail + 1))
+	fi
 fi
+vm_pass=$((vm_pass + $(grep -cE '^ok [0-9]+ ' "$log.lint")))
+vm_fail=$((vm_fail + $(grep -cE '^not ok [0-9]+ ' "$log.lint")))
+rm -f "$log.lint"
 echo "$((host_pass + vm_pass)) passed, $((host_fail + vm_fail)) failed"
 exit $status

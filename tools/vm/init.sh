@@ -9,9 +9,19 @@ mount -t securityfs securityfs /sys/kernel/security
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 cd /checmate
 echo
 sh /run-cmd
-echo "CHECMATE-VM-EXIT $?"
+rc=$?
+# Debug kernels: report what kmemleak finds once the run's objects are old
+# enough to count (5 s) and deferred frees (RCU work) have run.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+fi
+echo "CHECMATE-VM-EXIT $rc"
 reboot -f

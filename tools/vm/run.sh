@@ -59,6 +59,9 @@ printf '%q ' "$@" >"$root/run-cmd"
 
 mkdir -p "$top/build/vm-logs"
 [ -n "$log" ] || log="$top/build/vm-logs/$(date +%Y%m%d-%H%M%S)-$$.log"
+# What fails a run even when the guest command passed: any BUG, WARNING,
+# oops, KASAN report, lockdep or RCU splat, or kmemleak report.
+splat='BUG:|WARNING:|Oops|Kernel panic|KASAN:|unreferenced object|INFO: (possible|suspicious|task .* blocked)|=====.*(DEADLOCK|LOCKING|RCU)'
 status=0
 # No -enable-kvm: nested KVM hangs on these machines; TCG boots in ~1 s.
 timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
@@ -81,9 +84,9 @@ if [ -z "$rc" ]; then
 fi
 if [ "$rc" != 0 ]; then
 	echo "run.sh: guest command failed ($rc). Console log: $log" >&2
-elif grep -qE 'BUG:|WARNING:|Oops|Kernel panic|KASAN|kmemleak|lockdep|INFO: (possible|suspicious)' "$log"; then
+elif grep -qE "$splat" "$log"; then
 	echo "run.sh: the kernel reported a problem; console log: $log" >&2
-	grep -nE -A20 'BUG:|WARNING:|Oops|Kernel panic|KASAN|INFO: (possible|suspicious)' "$log" | head -60 >&2
+	grep -nE -A20 "$splat" "$log" | head -80 >&2
 	exit 1
 else
 	rm -f "$log"

@@ -20,6 +20,7 @@ enum Request {
     DenyReset(Hook),
     SetMode(Hook, Mode),
     Query(Hook, usize),
+    SetAudit(Hook, bool),
 }
 
 /// Size of `struct checmate_query`.
@@ -71,6 +72,14 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
             }
             Request::Query(h, a4)
         }
+        bindings::checmate_op_CHECMATE_OP_SET_AUDIT => {
+            zero(&[a5])?;
+            let h = hook(a3)?;
+            match a4 {
+                0 | 1 => Request::SetAudit(h, a4 == 1),
+                _ => return Err(EINVAL),
+            }
+        }
         _ => return Err(EINVAL),
     })
 }
@@ -98,11 +107,13 @@ fn query(h: Hook, uptr: usize) -> Result {
             .writer()
             .write_slice(&bytes)?;
     }
-    let flags = if info.locked {
-        bindings::CHECMATE_QUERY_F_LOCKED
-    } else {
-        0
-    };
+    let mut flags = 0;
+    if info.locked {
+        flags |= bindings::CHECMATE_QUERY_F_LOCKED;
+    }
+    if info.audit {
+        flags |= bindings::CHECMATE_QUERY_F_AUDIT;
+    }
     let mut out = [0u8; 12];
     out[0..4].copy_from_slice(&info.mode.raw().to_ne_bytes());
     out[4..8].copy_from_slice(&flags.to_ne_bytes());
@@ -124,6 +135,7 @@ fn execute(req: Request) -> Result {
         Request::DenyReset(h) => progs::deny_reset(h),
         Request::SetMode(h, m) => progs::set_mode(h, m),
         Request::Query(h, uptr) => query(h, uptr),
+        Request::SetAudit(h, on) => progs::set_audit(h, on),
     }
 }
 

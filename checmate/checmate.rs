@@ -13,6 +13,9 @@
 //! - `bpf.rs`: the program type (verifier and prog ops) and program references;
 //! - `rcu.rs`: a small safe abstraction over RCU-published pointers;
 //! - `progs.rs`: per-hook state, published program arrays, the hot path;
+//! - `stats.rs`: per-CPU counters of runs and denials;
+//! - `report.rs`: rate-limited reports of denials (audit flag, LOG_ONLY);
+//! - `securityfs.rs`: /sys/kernel/security/checmate/hooks;
 //! - `switch.rs`: turning a hook's static call on and off (idle costs nothing);
 //! - `api.rs`: the prctl API, where all user input is checked.
 
@@ -30,6 +33,9 @@ mod hooks;
 mod lsm;
 mod progs;
 mod rcu;
+mod report;
+mod securityfs;
+mod stats;
 mod switch;
 
 /// Turns a kernel errno constant into an [`Error`].

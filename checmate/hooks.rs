@@ -12,6 +12,7 @@
 //! `include/uapi/linux/checmate.h`.
 
 use crate::{ctx, progs};
+use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 use kernel::bindings;
 use kernel::bindings::{
@@ -30,15 +31,88 @@ use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 ///
 /// Implementors must be `repr(C)` structures of integers only, so that a BPF
 /// program verified against their layout may read and write them.
-pub(crate) unsafe trait Context: Default {}
+pub(crate) unsafe trait Context: Default {
+    /// The key values, for denial reports.
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result;
+}
+
+/// An IPv4 address in network byte order, as text.
+struct Ip4(u32);
+
+impl fmt::Display for Ip4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0.to_ne_bytes();
+        write!(f, "{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+    }
+}
+
 // SAFETY: UAPI structures of `__u32`/`__u64`/`char` fields (include/uapi/linux/checmate.h).
-unsafe impl Context for SockCtx {}
+unsafe impl Context for SockCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        write!(
+            w,
+            "family={} type={} protocol={} ",
+            self.family, self.type_, self.protocol
+        )?;
+        if self.family == bindings::AF_INET6 {
+            write!(
+                w,
+                "local=[{:08x?}]:{} remote=[{:08x?}]:{}",
+                self.local_ip6, self.local_port, self.remote_ip6, self.remote_port
+            )
+        } else {
+            write!(
+                w,
+                "local={}:{} remote={}:{}",
+                Ip4(self.local_ip4),
+                self.local_port,
+                Ip4(self.remote_ip4),
+                self.remote_port
+            )
+        }
+    }
+}
 // SAFETY: as above.
-unsafe impl Context for FileCtx {}
+unsafe impl Context for FileCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        write!(
+            w,
+            "ino={} dir_ino={} dev={} mode={:o} uid={} flags={:#x}",
+            self.ino, self.dir_ino, self.dev, self.mode, self.uid, self.flags
+        )
+    }
+}
 // SAFETY: as above.
-unsafe impl Context for TaskCtx {}
+unsafe impl Context for TaskCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        write!(
+            w,
+            "target_pid={} uid={} arg={} flags={:#x} ino={}",
+            self.pid, self.uid, self.arg, self.flags, self.ino
+        )
+    }
+}
 // SAFETY: as above.
-unsafe impl Context for MountCtx {}
+unsafe impl Context for MountCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        let end = self
+            .fstype
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(self.fstype.len());
+        let fstype: &[u8] = &self.fstype.map(|c| c as u8)[..end];
+        write!(
+            w,
+            "fstype={} flags={:#x} ino={} mnt_flags={:#x} userns_level={} chrooted={}",
+            core::str::from_utf8(fstype).unwrap_or("?"),
+            self.flags,
+            self.ino,
+            self.mnt_flags,
+            self.userns_level,
+            self.chrooted
+        )
+    }
+}
 
 /// What the table says of one hook.
 pub(crate) struct HookDesc {

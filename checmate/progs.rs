@@ -10,7 +10,8 @@
 use crate::bpf::{PinnedToCpu, Prog};
 use crate::hooks::{self, Context, Hook};
 use crate::rcu::{self, RcuBox, RcuNode};
-use crate::switch;
+use crate::stats::Counters;
+use crate::{report, switch};
 use core::ffi::c_int;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -18,7 +19,7 @@ use kernel::bindings;
 use kernel::init::pin_init_array_from_fn;
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::Mutex;
+use kernel::sync::{Arc, Mutex};
 
 /// Most programs on one hook.
 pub(crate) const MAX_PROGS: usize = bindings::CHECMATE_MAX_PROGS_PER_HOOK as usize;
@@ -30,6 +31,7 @@ pub(crate) enum Mode {
     AppendOnly,
     ReadOnly,
     Disabled,
+    LogOnly,
 }
 
 impl Mode {
@@ -40,6 +42,7 @@ impl Mode {
             bindings::checmate_mode_CHECMATE_MODE_APPEND_ONLY => Mode::AppendOnly,
             bindings::checmate_mode_CHECMATE_MODE_READ_ONLY => Mode::ReadOnly,
             bindings::checmate_mode_CHECMATE_MODE_DISABLED => Mode::Disabled,
+            bindings::checmate_mode_CHECMATE_MODE_LOG_ONLY => Mode::LogOnly,
             _ => return None,
         })
     }
@@ -51,60 +54,86 @@ impl Mode {
             Mode::AppendOnly => bindings::checmate_mode_CHECMATE_MODE_APPEND_ONLY,
             Mode::ReadOnly => bindings::checmate_mode_CHECMATE_MODE_READ_ONLY,
             Mode::Disabled => bindings::checmate_mode_CHECMATE_MODE_DISABLED,
+            Mode::LogOnly => bindings::checmate_mode_CHECMATE_MODE_LOG_ONLY,
         }
     }
 
-    /// May the hook go from `self` to `to`, `locked` or not? Modes only
-    /// tighten: NORMAL and DISABLED go anywhere, APPEND_ONLY only to
-    /// READ_ONLY, READ_ONLY nowhere; a locked hook never stops enforcing.
+    /// May the hook go from `self` to `to`, `locked` or not? NORMAL,
+    /// DISABLED and LOG_ONLY go anywhere, APPEND_ONLY only to READ_ONLY,
+    /// READ_ONLY nowhere; a locked hook never stops enforcing.
     fn may_become(self, to: Mode, locked: bool) -> bool {
         if self == to {
             return true;
         }
         let allowed = match self {
-            Mode::Normal | Mode::Disabled => true,
+            Mode::Normal | Mode::Disabled | Mode::LogOnly => true,
             Mode::AppendOnly => to == Mode::ReadOnly,
             Mode::ReadOnly => false,
         };
-        allowed && !(locked && matches!(to, Mode::Normal | Mode::Disabled))
+        allowed && !(locked && matches!(to, Mode::Normal | Mode::Disabled | Mode::LogOnly))
     }
 
     fn may_attach(self) -> bool {
-        matches!(self, Mode::Normal | Mode::AppendOnly | Mode::Disabled)
+        self != Mode::ReadOnly
     }
 
     fn may_detach(self) -> bool {
-        matches!(self, Mode::Normal | Mode::Disabled)
+        matches!(self, Mode::Normal | Mode::Disabled | Mode::LogOnly)
     }
 }
 
-/// The programs the hot path runs for one hook.
+/// An attached program and its counters (runs, denials), which follow it
+/// from one published array to the next.
+#[derive(Clone)]
+struct Entry {
+    prog: Prog,
+    stats: Arc<Counters>,
+}
+
+/// Indexes of a program's counters.
+const RUNS: usize = 0;
+const DENIALS: usize = 1;
+
+/// The programs the hot path runs for one hook, and how.
 struct ProgArray {
-    progs: KVec<Prog>,
+    entries: KVec<Entry>,
+    /// Denials take effect (not LOG_ONLY).
+    enforce: bool,
+    /// Denials are reported.
+    report: bool,
 }
 
 /// Writer-side state of one hook.
 struct HookState {
     mode: Mode,
     locked: bool,
-    progs: KVec<Prog>,
+    audit: bool,
+    progs: KVec<Entry>,
 }
 
 /// What a query reports.
 pub(crate) struct HookInfo {
     pub(crate) mode: Mode,
     pub(crate) locked: bool,
+    pub(crate) audit: bool,
     pub(crate) ids: KVec<u32>,
+    /// Per program: (id, runs, denials).
+    pub(crate) progs: KVec<(u32, u64, u64)>,
+    /// Crossings with programs to run, and denials.
+    pub(crate) runs: u64,
+    pub(crate) denials: u64,
 }
 
 /// The published arrays, one per hook, read with no lock.
 static PUBLISHED: [RcuBox<ProgArray>; hooks::COUNT] = [const { RcuBox::new() }; hooks::COUNT];
 
-/// Writer state of every hook.
+/// Writer state of every hook, and the per-hook counters.
 #[pin_data]
 struct Registry {
     #[pin]
     hooks: [Mutex<HookState>; hooks::COUNT],
+    /// Per hook: crossings that ran programs, and denials.
+    stats: Counters,
 }
 
 /// Set once by [`init`], never freed.
@@ -112,13 +141,16 @@ static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Allocates the writer state. Called once, from the LSM's init.
 pub(crate) fn init() -> Result {
+    let stats = Counters::new(2 * hooks::COUNT)?;
     let reg = KBox::pin_init(
         pin_init!(Registry {
             hooks <- pin_init_array_from_fn(|_| new_mutex!(HookState {
                 mode: Mode::Normal,
                 locked: false,
+                audit: false,
                 progs: KVec::new(),
             })),
+            stats,
         }),
         GFP_KERNEL,
     )?;
@@ -129,24 +161,28 @@ pub(crate) fn init() -> Result {
     Ok(())
 }
 
-/// The writer state of `hook`.
-fn state(hook: Hook) -> Result<&'static Mutex<HookState>> {
+/// The registry, once `init` has run.
+fn registry() -> Option<&'static Registry> {
     let reg = REGISTRY.load(Ordering::Acquire);
     // SAFETY: null or set once by `init` and never freed.
-    let reg = unsafe { reg.as_ref() }.ok_or(ENODEV)?;
-    Ok(&reg.hooks[hook.index()])
+    unsafe { reg.as_ref() }
+}
+
+/// The writer state of `hook`.
+fn state(hook: Hook) -> Result<&'static Mutex<HookState>> {
+    Ok(&registry().ok_or(ENODEV)?.hooks[hook.index()])
 }
 
 /// Publishes what the hot path must run for `st`, after every allocation
 /// has succeeded; the old array is freed after a grace period.
-fn publish(hook: Hook, st: &mut HookState, progs: KVec<Prog>) -> Result {
+fn publish(hook: Hook, st: &mut HookState, progs: KVec<Entry>) -> Result {
     let run = st.mode != Mode::Disabled && !progs.is_empty();
     let new = if run {
-        let mut copy = KVec::with_capacity(progs.len(), GFP_KERNEL)?;
-        for p in progs.iter() {
-            copy.push(p.clone(), GFP_KERNEL)?;
-        }
-        Some(RcuNode::new(ProgArray { progs: copy })?)
+        Some(RcuNode::new(ProgArray {
+            entries: copy(&progs, 0)?,
+            enforce: st.mode != Mode::LogOnly,
+            report: st.audit || st.mode == Mode::LogOnly,
+        })?)
     } else {
         None
     };
@@ -166,13 +202,23 @@ fn publish(hook: Hook, st: &mut HookState, progs: KVec<Prog>) -> Result {
     Ok(())
 }
 
-/// A copy of `progs`, with room for one more.
-fn copy(progs: &KVec<Prog>) -> Result<KVec<Prog>> {
-    let mut v = KVec::with_capacity(progs.len() + 1, GFP_KERNEL)?;
-    for p in progs.iter() {
-        v.push(p.clone(), GFP_KERNEL)?;
+/// A copy of `progs`, with room for `extra` more.
+fn copy(progs: &KVec<Entry>, extra: usize) -> Result<KVec<Entry>> {
+    let mut v = KVec::with_capacity(progs.len() + extra, GFP_KERNEL)?;
+    for e in progs.iter() {
+        v.push(e.clone(), GFP_KERNEL)?;
     }
     Ok(v)
+}
+
+/// Publishes `st` again after a change of its mode or flags, or restores
+/// `old` if that fails.
+fn republish(hook: Hook, st: &mut HookState, old: (Mode, bool)) -> Result {
+    let res = copy(&st.progs, 0).and_then(|progs| publish(hook, st, progs));
+    if res.is_err() {
+        (st.mode, st.audit) = old;
+    }
+    res
 }
 
 /// Runs `prog` last on `hook`. `EPERM` if the mode forbids it, `EEXIST` if it
@@ -182,14 +228,15 @@ pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
     if !st.mode.may_attach() {
         return Err(EPERM);
     }
-    if st.progs.iter().any(|p| p.same(&prog)) {
+    if st.progs.iter().any(|e| e.prog.same(&prog)) {
         return Err(EEXIST);
     }
     if st.progs.len() >= MAX_PROGS {
         return Err(E2BIG);
     }
-    let mut progs = copy(&st.progs)?;
-    progs.push(prog, GFP_KERNEL)?;
+    let stats = Arc::new(Counters::new(2)?, GFP_KERNEL)?;
+    let mut progs = copy(&st.progs, 1)?;
+    progs.push(Entry { prog, stats }, GFP_KERNEL)?;
     publish(hook, &mut st, progs)
 }
 
@@ -200,11 +247,15 @@ pub(crate) fn detach(hook: Hook, prog: &Prog) -> Result {
     if st.locked || !st.mode.may_detach() {
         return Err(EPERM);
     }
-    let pos = st.progs.iter().position(|p| p.same(prog)).ok_or(ENOENT)?;
+    let pos = st
+        .progs
+        .iter()
+        .position(|e| e.prog.same(prog))
+        .ok_or(ENOENT)?;
     let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
-    for (i, p) in st.progs.iter().enumerate() {
+    for (i, e) in st.progs.iter().enumerate() {
         if i != pos {
-            progs.push(p.clone(), GFP_KERNEL)?;
+            progs.push(e.clone(), GFP_KERNEL)?;
         }
     }
     publish(hook, &mut st, progs)
@@ -232,35 +283,40 @@ pub(crate) fn set_mode(hook: Hook, mode: Mode) -> Result {
     if !st.mode.may_become(mode, st.locked) {
         return Err(EPERM);
     }
-    let old = st.mode;
+    let old = (st.mode, st.audit);
     st.mode = mode;
-    if (old == Mode::Disabled) != (mode == Mode::Disabled) {
-        let progs = match copy(&st.progs) {
-            Ok(p) => p,
-            Err(e) => {
-                st.mode = old;
-                return Err(e);
-            }
-        };
-        if let Err(e) = publish(hook, &mut st, progs) {
-            st.mode = old;
-            return Err(e);
-        }
-    }
-    Ok(())
+    republish(hook, &mut st, old)
 }
 
-/// Mode, lock and program ids of `hook`.
+/// Reports the denials of `hook`'s programs, or stops.
+pub(crate) fn set_audit(hook: Hook, on: bool) -> Result {
+    let mut st = state(hook)?.lock();
+    let old = (st.mode, st.audit);
+    st.audit = on;
+    republish(hook, &mut st, old)
+}
+
+/// Mode, lock, program ids and counters of `hook`.
 pub(crate) fn query(hook: Hook) -> Result<HookInfo> {
-    let st = state(hook)?.lock();
+    let reg = registry().ok_or(ENODEV)?;
+    let st = reg.hooks[hook.index()].lock();
     let mut ids = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
-    for p in st.progs.iter() {
-        ids.push(p.id(), GFP_KERNEL)?;
+    let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
+    for e in st.progs.iter() {
+        ids.push(e.prog.id(), GFP_KERNEL)?;
+        progs.push(
+            (e.prog.id(), e.stats.sum(RUNS), e.stats.sum(DENIALS)),
+            GFP_KERNEL,
+        )?;
     }
     Ok(HookInfo {
         mode: st.mode,
         locked: st.locked,
+        audit: st.audit,
         ids,
+        progs,
+        runs: reg.stats.sum(2 * hook.index() + RUNS),
+        denials: reg.stats.sum(2 * hook.index() + DENIALS),
     })
 }
 
@@ -284,18 +340,30 @@ pub(crate) fn has_programs(hook: Hook) -> bool {
 }
 
 /// The hot path: runs the programs of `hook` on `ctx` in attach order; the
-/// first denial wins. One RCU read section, one walk of a contiguous array.
+/// first denial wins. One RCU read section, one walk of a contiguous array,
+/// per-CPU counters.
 #[inline]
 pub(crate) fn run<C: Context>(hook: Hook, ctx: &mut C) -> c_int {
     let guard = rcu::read_lock();
     let Some(array) = PUBLISHED[hook.index()].get(&guard) else {
         return 0;
     };
+    // The registry exists once a program could be attached.
+    let Some(reg) = registry() else {
+        return 0;
+    };
+    reg.stats.inc(2 * hook.index() + RUNS);
     let pin = PinnedToCpu::new();
-    for prog in array.progs.iter() {
-        let ret = verdict(prog.run(ctx, &pin));
+    for e in array.entries.iter() {
+        let ret = verdict(e.prog.run(ctx, &pin));
+        e.stats.inc(RUNS);
         if ret != 0 {
-            return ret;
+            e.stats.inc(DENIALS);
+            reg.stats.inc(2 * hook.index() + DENIALS);
+            if array.report {
+                report::denial(hook, e.prog.id(), ret, array.enforce, ctx);
+            }
+            return if array.enforce { ret } else { 0 };
         }
     }
     0

@@ -7,6 +7,7 @@
 #include <linux/cred.h>
 #include <linux/filter.h>
 #include <linux/jump_label.h>
+#include <linux/percpu.h>
 #include <linux/fs_struct.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -90,4 +91,25 @@ void rust_helper_checmate_static_branch_set(struct static_key_false *key,
 void rust_helper_checmate_init_rcu_work(struct rcu_work *rwork, work_func_t func)
 {
 	INIT_RCU_WORK(rwork, func);
+}
+
+void __percpu *rust_helper_checmate_alloc_percpu_u64(size_t n)
+{
+	return __alloc_percpu(n * sizeof(u64), sizeof(u64));
+}
+
+/* this_cpu_inc() of counter @i of a per-CPU array of u64. */
+void rust_helper_checmate_this_cpu_inc(u64 __percpu *counters, size_t i)
+{
+	this_cpu_inc(counters[i]);
+}
+
+u64 *rust_helper_checmate_per_cpu_ptr(u64 __percpu *counters, int cpu)
+{
+	return per_cpu_ptr(counters, cpu);
+}
+
+bool rust_helper_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
 }

@@ -29,6 +29,9 @@
  *                         EPERM from now on, for every caller
  * CHECMATE_OP_SET_MODE    hook, mode, 0: one of enum checmate_mode
  * CHECMATE_OP_QUERY       hook, struct checmate_query __user *, 0
+ * CHECMATE_OP_SET_AUDIT   hook, 1 or 0, 0: report the hook's denials (with
+ *                         hook, program id, errno, pid, comm and the
+ *                         context's key values), rate-limited, or stop
  *
  * Every operation needs CAP_SYS_ADMIN in the initial user namespace.
  */
@@ -39,6 +42,7 @@ enum checmate_op {
 	CHECMATE_OP_DENY_RESET = 4,
 	CHECMATE_OP_SET_MODE = 5,
 	CHECMATE_OP_QUERY = 6,
+	CHECMATE_OP_SET_AUDIT = 7,
 };
 
 /*
@@ -48,16 +52,20 @@ enum checmate_op {
  * CHECMATE_MODE_APPEND_ONLY  programs run; attach only
  * CHECMATE_MODE_READ_ONLY    programs run; the program list is frozen
  * CHECMATE_MODE_DISABLED     programs stay attached but are not run
+ * CHECMATE_MODE_LOG_ONLY     programs run; their denials are reported (as
+ *                            with CHECMATE_OP_SET_AUDIT) but not enforced:
+ *                            a policy can be tried before it enforces
  *
  * APPEND_ONLY may only be tightened to READ_ONLY, and READ_ONLY is final.
- * A locked hook (CHECMATE_OP_DENY_RESET) cannot be set to DISABLED or back
- * to NORMAL.
+ * A locked hook (CHECMATE_OP_DENY_RESET) cannot be set to DISABLED,
+ * LOG_ONLY or back to NORMAL.
  */
 enum checmate_mode {
 	CHECMATE_MODE_NORMAL = 0,
 	CHECMATE_MODE_APPEND_ONLY = 1,
 	CHECMATE_MODE_READ_ONLY = 2,
 	CHECMATE_MODE_DISABLED = 3,
+	CHECMATE_MODE_LOG_ONLY = 4,
 };
 
 /* The most programs one hook can hold; one more attach fails with E2BIG. */
@@ -65,6 +73,7 @@ enum checmate_mode {
 
 /* checmate_query.flags */
 #define CHECMATE_QUERY_F_LOCKED (1U << 0)
+#define CHECMATE_QUERY_F_AUDIT (1U << 1)
 
 /*
  * CHECMATE_OP_QUERY: the kernel fills mode and flags, writes up to prog_cnt

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sys/klog.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -280,11 +281,65 @@ TEST_F(api, unknown_flags_and_args_are_einval)
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, checmate(CHECMATE_OP_DENY_RESET, HOOK, 0, 1));
 	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, HOOK, 4, 0));
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, HOOK, 5, 0));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, HOOK, -1UL, 0));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, count(HOOK));
+}
+
+/* Last lines of the kernel log that contain @what. */
+static int klog_has(const char *what)
+{
+	char buf[1 << 16];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return strstr(buf, what) != NULL;
+}
+
+TEST_F(api, log_only_mode_reports_and_allows)
+{
+	int deny = load_deny_tgid(HOOK, getpid(), DENY_ERRNO);
+	char want[64];
+	struct checmate_query q;
+
+	ASSERT_LE(0, deny);
+	ASSERT_EQ(0, cm_attach(HOOK, deny));
+	EXPECT_EQ(DENY_ERRNO, listen_errno());
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, HOOK, CHECMATE_MODE_LOG_ONLY, 0));
+	EXPECT_EQ(0, listen_errno());
+	snprintf(want, sizeof(want), "would deny socket_listen: prog %u errno -%d pid %d",
+		 prog_id(deny), DENY_ERRNO, getpid());
+	EXPECT_EQ(1, klog_has(want)) TH_LOG("no '%s' in the kernel log", want);
+	ASSERT_EQ(0, cm_query(HOOK, &q, NULL, 0));
+	EXPECT_EQ(CHECMATE_MODE_LOG_ONLY, q.mode);
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, HOOK, CHECMATE_MODE_NORMAL, 0));
+	EXPECT_EQ(DENY_ERRNO, listen_errno());
+	close(deny);
+}
+
+TEST_F(api, audit_flag_reports_denials)
+{
+	int deny = load_deny_tgid(HOOK, getpid(), DENY_ERRNO);
+	char want[64];
+	struct checmate_query q;
+
+	ASSERT_LE(0, deny);
+	ASSERT_EQ(0, cm_attach(HOOK, deny));
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_AUDIT, HOOK, 1, 0));
+	ASSERT_EQ(0, cm_query(HOOK, &q, NULL, 0));
+	EXPECT_EQ(CHECMATE_QUERY_F_AUDIT, q.flags);
+	EXPECT_EQ(DENY_ERRNO, listen_errno());
+	snprintf(want, sizeof(want), "denied socket_listen: prog %u errno -%d pid %d",
+		 prog_id(deny), DENY_ERRNO, getpid());
+	EXPECT_EQ(1, klog_has(want)) TH_LOG("no '%s' in the kernel log", want);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_AUDIT, HOOK, 2, 0));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_AUDIT, HOOK, 0, 0));
+	close(deny);
 }
 
 TEST_F(api, program_outlives_its_fd)

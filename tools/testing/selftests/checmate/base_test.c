@@ -46,7 +46,7 @@ TEST(lsm_listed_by_lsm_list_modules)
 
 TEST(prctl_unknown_op_is_einval)
 {
-	const unsigned long bad_ops[] = { 0, 7, 1000, -1UL };
+	const unsigned long bad_ops[] = { 0, 8, 1000, -1UL };
 
 	for (size_t i = 0; i < ARRAY_LEN(bad_ops); i++) {
 		errno = 0;

@@ -23,6 +23,7 @@
 struct model {
 	__u32 mode;
 	int locked;
+	int audit;
 	__u32 ids[CHECMATE_MAX_PROGS_PER_HOOK];
 	__u32 n;
 };
@@ -49,6 +50,7 @@ static int may_become(__u32 from, __u32 to, int locked)
 	switch (from) {
 	case CHECMATE_MODE_NORMAL:
 	case CHECMATE_MODE_DISABLED:
+	case CHECMATE_MODE_LOG_ONLY:
 		ok = 1;
 		break;
 	case CHECMATE_MODE_APPEND_ONLY:
@@ -57,7 +59,8 @@ static int may_become(__u32 from, __u32 to, int locked)
 	default:
 		ok = 0;
 	}
-	return ok && !(locked && (to == CHECMATE_MODE_NORMAL || to == CHECMATE_MODE_DISABLED));
+	return ok && !(locked && (to == CHECMATE_MODE_NORMAL || to == CHECMATE_MODE_DISABLED ||
+				  to == CHECMATE_MODE_LOG_ONLY));
 }
 
 /* The model's answer (0 or an errno), and its new state on success. */
@@ -66,7 +69,7 @@ static int predict(unsigned long op, unsigned long hook, unsigned long a4,
 {
 	struct model *h;
 
-	if (op < CHECMATE_OP_ATTACH || op > CHECMATE_OP_QUERY)
+	if (op < CHECMATE_OP_ATTACH || op > CHECMATE_OP_SET_AUDIT)
 		return EINVAL;
 	if (a5)
 		return EINVAL;
@@ -115,8 +118,13 @@ static int predict(unsigned long op, unsigned long hook, unsigned long a4,
 	case CHECMATE_OP_DENY_RESET:
 		h->locked = 1;
 		return 0;
+	case CHECMATE_OP_SET_AUDIT:
+		if (a4 > 1)
+			return EINVAL;
+		h->audit = a4;
+		return 0;
 	case CHECMATE_OP_SET_MODE:
-		if (a4 > CHECMATE_MODE_DISABLED)
+		if (a4 > CHECMATE_MODE_LOG_ONLY)
 			return EINVAL;
 		if (!may_become(h->mode, a4, h->locked))
 			return EPERM;
@@ -151,6 +159,7 @@ TEST(prctl_fuzz_against_model)
 		ASSERT_EQ(0, cm_query(hook, &q, m[hook].ids, CHECMATE_MAX_PROGS_PER_HOOK));
 		m[hook].mode = q.mode;
 		m[hook].locked = !!(q.flags & CHECMATE_QUERY_F_LOCKED);
+		m[hook].audit = !!(q.flags & CHECMATE_QUERY_F_AUDIT);
 		m[hook].n = q.prog_cnt;
 	}
 	/* Programs for a few hooks, two each; and fds of every other kind. */
@@ -186,7 +195,7 @@ TEST(prctl_fuzz_against_model)
 		int want, got, r = rand_r(&seed) % 100;
 
 		/* Mostly valid, sometimes boundaries, rarely garbage. */
-		op = r < 90 ? 1 + rand_r(&seed) % 6 : r < 95 ? (rand_r(&seed) % 2 ? 0 : 7)
+		op = r < 90 ? 1 + rand_r(&seed) % 7 : r < 95 ? (rand_r(&seed) % 2 ? 0 : 8)
 							    : (unsigned long)rand_r(&seed) << 16;
 		r = rand_r(&seed) % 100;
 		hook = r < 90 ? 1 + rand_r(&seed) % NHOOKS : r < 95 ? (rand_r(&seed) % 2 ? 0 : __CHECMATE_HOOK_MAX)
@@ -200,7 +209,7 @@ TEST(prctl_fuzz_against_model)
 			a4 = f->fd;
 			break;
 		case CHECMATE_OP_SET_MODE:
-			a4 = rand_r(&seed) % 100 < 95 ? rand_r(&seed) % 4 : 4 + rand_r(&seed) % 100;
+			a4 = rand_r(&seed) % 100 < 95 ? rand_r(&seed) % 5 : 5 + rand_r(&seed) % 100;
 			/* Freezing and locking are sticky: keep them rare. */
 			if (a4 == CHECMATE_MODE_READ_ONLY || a4 == CHECMATE_MODE_APPEND_ONLY)
 				a4 = rand_r(&seed) % 50 ? CHECMATE_MODE_NORMAL : a4;
@@ -210,6 +219,9 @@ TEST(prctl_fuzz_against_model)
 			memset(&q, 0, sizeof(q));
 			q.prog_cnt = CHECMATE_MAX_PROGS_PER_HOOK;
 			q.prog_ids = (uintptr_t)ids;
+			break;
+		case CHECMATE_OP_SET_AUDIT:
+			a4 = rand_r(&seed) % 100 < 95 ? rand_r(&seed) % 2 : 2 + rand_r(&seed) % 100;
 			break;
 		case CHECMATE_OP_DENY_RESET:
 			if (rand_r(&seed) % 50)
@@ -229,6 +241,7 @@ TEST(prctl_fuzz_against_model)
 		ASSERT_EQ(0, cm_query(hook, &q, ids, CHECMATE_MAX_PROGS_PER_HOOK));
 		ASSERT_EQ(m[hook].mode, q.mode) TH_LOG("call %ld", c);
 		ASSERT_EQ(m[hook].locked, !!(q.flags & CHECMATE_QUERY_F_LOCKED));
+		ASSERT_EQ(m[hook].audit, !!(q.flags & CHECMATE_QUERY_F_AUDIT));
 		ASSERT_EQ(m[hook].n, q.prog_cnt) TH_LOG("call %ld: hook %lu", c, hook);
 		ASSERT_EQ(0, memcmp(m[hook].ids, ids, q.prog_cnt * sizeof(__u32)));
 		checked++;

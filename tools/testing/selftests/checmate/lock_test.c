@@ -52,7 +52,7 @@ TEST(read_only_is_final)
 	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_READ_ONLY, 0));
 	ASSERT_EQ(-1, cm_attach(hook, fd));
 	EXPECT_EQ(EPERM, errno);
-	for (int m = CHECMATE_MODE_NORMAL; m <= CHECMATE_MODE_DISABLED; m++) {
+	for (int m = CHECMATE_MODE_NORMAL; m <= CHECMATE_MODE_LOG_ONLY; m++) {
 		if (m == CHECMATE_MODE_READ_ONLY)
 			continue;
 		ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, m, 0));

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `/sys/kernel/security/checmate/hooks`: one line per hook with its mode,
+//! lock and audit state, its counters, and each attached program with its
+//! own counters. Read-only, and readable only with CAP_SYS_ADMIN in the
+//! initial user namespace, like the prctl API:
+//!
+//! ```text
+//! socket_connect mode=normal locked=0 audit=0 runs=12 denials=3 progs=5:12:3 7:9:0
+//! ```
+
+use crate::hooks::{self, Hook};
+use crate::progs;
+use core::ffi::c_void;
+use core::fmt::Write;
+use kernel::bindings;
+use kernel::ffi::c_int;
+use kernel::prelude::*;
+
+/// Text built in a growable buffer.
+struct Text(KVec<u8>);
+
+impl Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0
+            .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+            .map_err(|_| core::fmt::Error)
+    }
+}
+
+fn mode_name(m: progs::Mode) -> &'static str {
+    match m {
+        progs::Mode::Normal => "normal",
+        progs::Mode::AppendOnly => "append-only",
+        progs::Mode::ReadOnly => "read-only",
+        progs::Mode::Disabled => "disabled",
+        progs::Mode::LogOnly => "log-only",
+    }
+}
+
+/// The whole file.
+fn render() -> Result<Text> {
+    let mut t = Text(KVec::new());
+    for i in 1..=hooks::COUNT as u64 {
+        let Some(hook) = Hook::from_num(i) else {
+            continue;
+        };
+        let info = progs::query(hook)?;
+        write!(
+            t,
+            "{} mode={} locked={} audit={} runs={} denials={} progs=",
+            hook.desc().name,
+            mode_name(info.mode),
+            info.locked as u8,
+            info.audit as u8,
+            info.runs,
+            info.denials
+        )
+        .map_err(|_| ENOMEM)?;
+        for (n, (id, runs, denials)) in info.progs.iter().enumerate() {
+            let sep = if n == 0 { "" } else { " " };
+            write!(t, "{sep}{id}:{runs}:{denials}").map_err(|_| ENOMEM)?;
+        }
+        t.write_str("\n").map_err(|_| ENOMEM)?;
+    }
+    Ok(t)
+}
+
+unsafe extern "C" fn show(m: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+    match render() {
+        Ok(t) => {
+            // SAFETY: `m` is the seq_file being shown; `t` is readable.
+            unsafe { bindings::seq_write(m, t.0.as_ptr().cast(), t.0.len()) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // The file is 0400 root's; a namespaced root is refused as by prctl.
+    // SAFETY: `capable` may be called from any process context.
+    if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) } {
+        return -(bindings::EPERM as c_int);
+    }
+    // SAFETY: `file` is being opened; `show` matches the seq_file API.
+    unsafe { bindings::single_open(file, Some(show), core::ptr::null_mut()) }
+}
+
+/// `struct file_operations` made `Sync` so that it can be a static.
+#[repr(transparent)]
+struct Fops(bindings::file_operations);
+// SAFETY: only function pointers, never written.
+unsafe impl Sync for Fops {}
+
+static FOPS: Fops = Fops(bindings::file_operations {
+    open: Some(open),
+    read: Some(bindings::seq_read),
+    llseek: Some(bindings::seq_lseek),
+    release: Some(bindings::single_release),
+    // SAFETY: all-zero is "no operation" for every other field.
+    ..unsafe { core::mem::zeroed() }
+});
+
+/// Creates the directory and its file. An initcall: securityfs is not up
+/// yet when the LSM itself initializes.
+#[no_mangle]
+#[link_section = ".init.text"]
+extern "C" fn checmate_securityfs_init() -> c_int {
+    // SAFETY: called once at boot; names are NUL-terminated statics.
+    let dir = unsafe {
+        bindings::securityfs_create_dir(c"checmate".as_ptr().cast(), core::ptr::null_mut())
+    };
+    // SAFETY: `IS_ERR` only compares the pointer value.
+    if unsafe { bindings::IS_ERR(dir.cast()) } {
+        pr_err!("cannot create securityfs directory\n");
+        return 0;
+    }
+    // SAFETY: `dir` is valid; `FOPS` lives forever.
+    let file = unsafe {
+        bindings::securityfs_create_file(
+            c"hooks".as_ptr().cast(),
+            0o400,
+            dir,
+            core::ptr::null_mut(),
+            &FOPS.0,
+        )
+    };
+    // SAFETY: as above.
+    if unsafe { bindings::IS_ERR(file.cast()) } {
+        pr_err!("cannot create securityfs file\n");
+    }
+    0
+}
+
+// The initcall entry, as C's fs_initcall() makes it on x86 (a 32-bit
+// offset, CONFIG_HAVE_ARCH_PREL32_RELOCATIONS).
+core::arch::global_asm!(
+    r#".section ".initcall5.init", "a"
+    __initcall__checmate_securityfs_init:
+        .long checmate_securityfs_init - .
+    .previous"#
+);

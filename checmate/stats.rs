@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Per-CPU counters: the hot path increments its CPU's copy (no shared
+//! atomic per crossing); readers sum the copies.
+
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::prelude::*;
+
+/// `n` per-CPU `u64` counters.
+///
+/// # Invariants
+///
+/// `ptr` is a live per-CPU allocation of `n` `u64`s, owned by this object.
+pub(crate) struct Counters {
+    ptr: NonNull<u64>,
+    n: usize,
+}
+
+// SAFETY: every CPU only touches its own copy (`inc`), readers only read;
+// the allocation may be freed from any thread.
+unsafe impl Send for Counters {}
+// SAFETY: as above.
+unsafe impl Sync for Counters {}
+
+impl Counters {
+    /// `n` counters, all 0.
+    pub(crate) fn new(n: usize) -> Result<Self> {
+        // SAFETY: plain allocation; per-CPU memory comes zeroed.
+        let p = unsafe { bindings::checmate_alloc_percpu_u64(n) };
+        // INVARIANT: a non-null result is a live allocation of `n` u64s.
+        Ok(Counters {
+            ptr: NonNull::new(p.cast()).ok_or(ENOMEM)?,
+            n,
+        })
+    }
+
+    /// Adds one to counter `i` of this CPU. Callable in any context.
+    #[inline]
+    pub(crate) fn inc(&self, i: usize) {
+        if i < self.n {
+            // SAFETY: `ptr` is live (type invariant) and `i` in bounds.
+            unsafe { bindings::checmate_this_cpu_inc(self.ptr.as_ptr(), i) };
+        }
+    }
+
+    /// The sum of counter `i` over every possible CPU.
+    pub(crate) fn sum(&self, i: usize) -> u64 {
+        if i >= self.n {
+            return 0;
+        }
+        // SAFETY: reading a global set at boot.
+        let cpus = unsafe { bindings::nr_cpu_ids };
+        let mut total = 0u64;
+        for cpu in 0..cpus {
+            // SAFETY: `cpu` < nr_cpu_ids; the question only reads a mask.
+            if !unsafe { bindings::cpu_possible(cpu) } {
+                continue;
+            }
+            // SAFETY: a possible CPU's copy of a live allocation; `i` in
+            // bounds. A racing increment only makes the sum approximate.
+            total +=
+                unsafe { *bindings::checmate_per_cpu_ptr(self.ptr.as_ptr(), cpu as i32).add(i) };
+        }
+        total
+    }
+}
+
+impl Drop for Counters {
+    fn drop(&mut self) {
+        // SAFETY: owned per-CPU allocation (type invariant), freed once.
+        unsafe { bindings::free_percpu(self.ptr.as_ptr().cast()) };
+    }
+}

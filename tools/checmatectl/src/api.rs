@@ -51,12 +51,23 @@ pub fn set_mode(hook: u32, mode: u32) -> Result<(), Error> {
     })
 }
 
+pub fn set_audit(hook: u32, on: bool) -> Result<(), Error> {
+    prctl(CHECMATE_OP_SET_AUDIT, hook.into(), on as u64, 0).map_err(|e| {
+        Error::os(
+            Op::SetMode,
+            format!("set auditing of {}", hook_str(hook)),
+            e,
+        )
+    })
+}
+
 /// A hook as the kernel reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookState {
     pub hook: u32,
     pub mode: u32,
     pub locked: bool,
+    pub audit: bool,
     pub prog_ids: Vec<u32>,
 }
 
@@ -90,6 +101,7 @@ pub fn query(hook: u32) -> Result<HookState, Error> {
         hook,
         mode: q.mode,
         locked: q.flags & CHECMATE_QUERY_F_LOCKED != 0,
+        audit: q.flags & CHECMATE_QUERY_F_AUDIT != 0,
         prog_ids: ids,
     })
 }
@@ -142,6 +154,7 @@ pub fn states_to_json(
                 "number": s.hook,
                 "mode": crate::mode_name(s.mode),
                 "locked": s.locked,
+                "audit": s.audit,
                 "programs": s.prog_ids.iter().map(|&id| serde_json::json!({
                     "id": id, "name": name_of(id),
                 })).collect::<Vec<_>>(),

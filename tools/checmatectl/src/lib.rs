@@ -37,6 +37,7 @@ pub const MODES: &[(&str, u32)] = &[
     ("append-only", uapi::CHECMATE_MODE_APPEND_ONLY),
     ("read-only", uapi::CHECMATE_MODE_READ_ONLY),
     ("disabled", uapi::CHECMATE_MODE_DISABLED),
+    ("log-only", uapi::CHECMATE_MODE_LOG_ONLY),
 ];
 
 /// The name of mode `m`.

@@ -35,8 +35,10 @@ pub enum Cmd {
     Reset { hook: String },
     /// Lock a hook until reboot: no detach, reset or disabling, for anyone
     Lock { hook: String },
-    /// Set a hook's mode: normal, append-only, read-only, disabled
+    /// Set a hook's mode: normal, append-only, read-only, disabled, log-only
     Mode { hook: String, mode: String },
+    /// Report a hook's denials to the kernel log (on), or stop (off)
+    Audit { hook: String, state: String },
     /// Show every hook (or one): mode, lock, attached programs
     Show {
         hook: Option<String>,
@@ -98,10 +100,11 @@ fn show(hook: Option<String>, json: bool) -> Result<(), String> {
             .map(|&id| format!("{id}:{}", api::prog_name(id).unwrap_or_default()))
             .collect();
         println!(
-            "{:<20} mode {:<11} {:<8} programs {}",
+            "{:<20} mode {:<11} {:<7}{:<6} programs {}",
             hook_name(s.hook).unwrap_or("?"),
             mode_name(s.mode),
             if s.locked { "locked" } else { "" },
+            if s.audit { "audit" } else { "" },
             if progs.is_empty() {
                 "-".to_string()
             } else {
@@ -146,6 +149,14 @@ fn run(cli: Cli) -> Result<(), String> {
                     )
                 })?;
             api::set_mode(hook_arg(&hook)?, m).map_err(e)?;
+        }
+        Cmd::Audit { hook, state } => {
+            let on = match state.as_str() {
+                "on" => true,
+                "off" => false,
+                _ => return Err(format!("audit takes 'on' or 'off', not '{state}'")),
+            };
+            api::set_audit(hook_arg(&hook)?, on).map_err(e)?;
         }
         Cmd::Show { hook, json } => show(hook, json)?,
         Cmd::Map { cmd } => {

@@ -147,12 +147,14 @@ fn show_json_parses_back() {
             hook: 10,
             mode: uapi::CHECMATE_MODE_APPEND_ONLY,
             locked: true,
+            audit: false,
             prog_ids: vec![4, 9],
         },
         HookState {
             hook: 20,
-            mode: uapi::CHECMATE_MODE_NORMAL,
+            mode: uapi::CHECMATE_MODE_LOG_ONLY,
             locked: false,
+            audit: true,
             prog_ids: vec![],
         },
     ];
@@ -167,5 +169,7 @@ fn show_json_parses_back() {
     assert_eq!(hooks[0]["programs"][1]["id"], 9);
     assert_eq!(hooks[0]["programs"][1]["name"], "p9");
     assert_eq!(hooks[1]["hook"], "path_chroot");
+    assert_eq!(hooks[1]["mode"], "log-only");
+    assert_eq!(hooks[1]["audit"], true);
     assert_eq!(hooks[1]["programs"].as_array().unwrap().len(), 0);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Write Checmate as a git am-able patch series against the pinned source:
-# build/series/*.patch. Order: new headers, BPF core, Rust bindings, the LSM,
-# then the glue that enables it, so that every step builds.
+# Write Checmate as a git am-able patch series against the pinned source,
+# one logical change per patch, in the order a reviewer reads them, with a
+# cover letter: build/series/*.patch. Then check it: it applies with git am
+# to a clean tree and yields exactly the tree the build uses.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 "$top/tools/sync-tree.sh" >/dev/null
@@ -11,32 +12,162 @@ rm -rf "$wt" "$out"
 git -C "$SRC" worktree prune
 git -C "$SRC" worktree add -q --detach "$wt" pristine
 g() { git -C "$wt" -c user.name="Checmate developers" -c user.email="checmate@localhost" "$@"; }
-am() { g am -q --keep-cr "$top/patches/$1"; }
-commit() { # subject, body, paths...
-	local subject=$1 body=$2; shift 2
-	for p in "$@"; do
-		mkdir -p "$wt/$(dirname "$p")"
-		cp -r "$SRC/$p" "$wt/$p"
+# step SUBJECT BODY FILE... : files at kernel paths, taken from the built tree
+# (build/linux) or, for samples, selftests and docs, from this repository.
+step() {
+	local subject=$1 body=$2 f src; shift 2
+	for f in "$@"; do
+		case "$f" in
+		samples/checmate/*) src="$top/samples/${f#samples/checmate/}" ;;
+		tools/testing/selftests/checmate/*) src="$top/$f" ;;
+		Documentation/*/checmate*) src="$top/$f" ;;
+		*) src="$SRC/$f" ;;
+		esac
+		mkdir -p "$wt/$(dirname "$f")"
+		cp "$src" "$wt/$f"
 	done
 	g add -f -- "$@"
-	g commit -q -m "$subject" -m "$body" -m "Signed-off-by: Checmate developers <checmate@localhost>"
+	g commit -q -m "$subject" -m "$(echo "$body" | fmt -w 72)" \
+		-m "Signed-off-by: Checmate developers <checmate@localhost>"
 }
-commit "checmate: add the UAPI header and the BPF core interface" \
-"include/uapi/linux/checmate.h is the whole user ABI of Checmate: prctl
-operations, hook numbers, hook modes and the context of each hook.
-include/linux/checmate.h is what the BPF core calls; rust/helpers/checmate.c
-wraps the static inline functions the Rust code needs." \
-	include/uapi/linux/checmate.h include/linux/checmate.h rust/helpers/checmate.c
-am 0001-bpf-add-BPF_PROG_TYPE_CHECMATE.patch
-am 0003-rust-bindings-and-helpers-for-Checmate.patch
-commit "checmate: add the LSM" \
-"A stackable LSM in Rust that runs BPF_PROG_TYPE_CHECMATE programs on LSM
-hooks, attached through prctl(PR_CHECMATE, ...). One table (hooks.rs)
-generates the hooks, their contexts and the verifier's access rules;
-programs run from RCU-published per-hook arrays." \
-	security/checmate
-am 0002-lsm-add-an-id-a-prctl-and-build-glue-for-Checmate.patch
+ck=security/checmate
+st=tools/testing/selftests/checmate
+step "checmate: add the user API" \
+"include/uapi/linux/checmate.h is the whole ABI of Checmate: prctl operations
+(PR_CHECMATE), hook numbers, hook modes, the query structure and the context
+each hook's programs see: copies of values, never kernel pointers. Reserve
+LSM_ID_CHECMATE. include/linux/checmate.h is what the BPF core calls." \
+	include/uapi/linux/checmate.h include/linux/checmate.h include/uapi/linux/lsm.h \
+	include/uapi/linux/prctl.h
+step "bpf: add BPF_PROG_TYPE_CHECMATE" \
+"A Checmate program names its hook in expected_attach_type; the LSM checks
+the hook number at load time (checmate_prog_check_attach()) and the verifier
+checks every context access against that hook's context. Loading one asks
+for CAP_PERFMON like the other tracing-class types. Keep attr->kern_version
+in bpf_prog_aux: Checmate offers helpers that read kernel memory only to
+programs built for the running kernel, as the 2016 RFC did." \
+	include/uapi/linux/bpf.h tools/include/uapi/linux/bpf.h include/linux/bpf_types.h \
+	include/linux/bpf.h kernel/bpf/syscall.c
+step "rust: bindings and helpers for Checmate" \
+"Let bindgen see the headers Checmate's Rust code uses (LSM hooks, BPF,
+sockets, the Checmate UAPI) and wrap, in rust/helpers/checmate.c, the static
+inline functions and macros it calls; each wrapper only forwards." \
+	rust/bindings/bindings_helper.h rust/helpers/helpers.c rust/helpers/checmate.c
+step "checmate: add the LSM" \
+"A stackable LSM in Rust that runs BPF_PROG_TYPE_CHECMATE programs on 20 LSM
+hooks, attached with prctl(PR_CHECMATE, ...) by CAP_SYS_ADMIN in the initial
+user namespace only.
+
+One table (hooks.rs) generates the hooks, their contexts, the verifier's
+access rules and the LSM entry points. Programs run from per-hook arrays
+published under RCU and read with no lock; writers build a new array under
+the hook's mutex and free the old one by queue_rcu_work(). A hook with no
+program has its LSM static call switched off. Hooks can be locked until
+reboot (deny_reset) and put in append-only, read-only, disabled or log-only
+mode. /sys/kernel/security/checmate/hooks shows each hook with per-CPU
+counters; denials can be reported, rate-limited." \
+	$ck/Makefile $ck/Kconfig $(cd "$SRC" && ls $ck/*.rs) include/linux/lsm_count.h \
+	security/Kconfig security/Makefile
+step "samples: checmate: add sample policies" \
+"One policy per use case of the Checmate RFC: egress allowlist, ingress
+filter, file-creation rate limit, port mapping without DNAT, Yama's
+ptrace_scope 1, hardchroot, and the CVE-2014-9717 umount rule. Each is
+loaded with checmatectl and exercised by the selftests." \
+	$(cd "$top/samples" && ls *.c *.h Makefile | sed 's|^|samples/checmate/|')
+step "selftests: checmate: add kselftests" \
+"Every hook denying a real syscall and recovering on detach, the context
+of each hook, the verifier's rules, every errno of the prctl API, the
+privilege rules, locks and modes, the samples, securityfs, a concurrency
+stress test and a prctl fuzzer with a model." \
+	$(cd "$top" && ls $st/*.c $st/*.h $st/Makefile $st/run_all.sh)
+step "Documentation: checmate" \
+"An admin guide (enable, lock down, securityfs, log-only), the user API
+(prctl operations, errnos, hooks and contexts), the policy writer's guide
+with the samples, and the design with the benchmark." \
+	$(cd "$top" && find Documentation -name 'checmate*' | sort)
+cat >"$wt/MAINTAINERS.checmate" <<'MAINT'
+CHECMATE SECURITY MODULE
+M:	Checmate developers <checmate@localhost>
+L:	linux-security-module@vger.kernel.org
+S:	Maintained
+F:	Documentation/admin-guide/LSM/checmate.rst
+F:	Documentation/security/checmate*
+F:	Documentation/userspace-api/checmate*
+F:	include/linux/checmate.h
+F:	include/uapi/linux/checmate.h
+F:	rust/helpers/checmate.c
+F:	samples/checmate/
+F:	security/checmate/
+F:	tools/testing/selftests/checmate/
+
+MAINT
+# Insert the entry in alphabetical order (after CHECKPATCH DOCUMENTATION).
+awk 'FNR == NR { entry = entry $0 "\n"; next }
+     /^CHINESE DOCUMENTATION/ && !done { printf "%s", entry; done = 1 } { print }' \
+	"$wt/MAINTAINERS.checmate" "$wt/MAINTAINERS" >"$wt/MAINTAINERS.new"
+mv "$wt/MAINTAINERS.new" "$wt/MAINTAINERS"
+rm "$wt/MAINTAINERS.checmate"
+g add MAINTAINERS
+g commit -q -m "MAINTAINERS: add Checmate" \
+	-m "Add the Checmate LSM, its UAPI, samples, selftests and documentation." \
+	-m "Signed-off-by: Checmate developers <checmate@localhost>"
+
 mkdir -p "$out"
-g format-patch -q -o "$out" pristine..HEAD
+g format-patch -q --cover-letter -o "$out" pristine..HEAD
+cover=$(ls "$out"/0000-*.patch)
+bench="$top/Documentation/security/checmate-bench.inc"
+python3 - "$cover" "$bench" <<'PY'
+import sys
+cover, bench = sys.argv[1], sys.argv[2]
+text = open(cover).read()
+blurb = """Checmate is a stackable LSM, written in Rust, that runs BPF programs on
+LSM hooks. Root in the initial user namespace attaches programs of a new
+type, BPF_PROG_TYPE_CHECMATE, to hooks with prctl(PR_CHECMATE, ...); on
+every crossing the hook's programs run, and the first that returns an
+errno denies the operation with it. A platform team can write policy for
+containers in C (egress and ingress filtering, port mapping without DNAT,
+per-cgroup rate limits, ptrace and chroot rules, mitigations spanning
+several hooks), load and change it at run time, and never rebuild the
+kernel. It follows the 2016 Checmate RFC and the review it received:
+
+- only CAP_SYS_ADMIN in the initial user namespace may use it;
+- programs see a stable context of copied values, never kernel pointers;
+- attach, detach, reset, and deny_reset, which locks a hook until reboot
+  against everyone; modes append-only, read-only, disabled, log-only;
+- per-hook program arrays are read under RCU with no lock.
+
+Design: one table in security/checmate/hooks.rs generates the hooks, their
+contexts, the verifier's access rules and the LSM entry points. A hook with
+no program has its LSM static call switched off, so it costs nothing; when
+called, a hook runs all its programs in one RCU section and one
+migrate-disabled walk of a contiguous array; writers never wait for a grace
+period (queue_rcu_work). Patches 2-3 touch the BPF core and the Rust
+bindings; patch 4 is the LSM; 5-7 are samples, selftests and documentation.
+
+Overhead against BPF LSM, same kernel image, QEMU -icount (instructions per
+operation; see Documentation/security/checmate.rst for the method):
+
+"""
+import textwrap
+rows = [l.strip() for l in open(bench) if l.startswith("- ")]
+blurb += "".join(textwrap.fill(r, 72, subsequent_indent="  ") + "\n" for r in rows) + "\n"
+text = text.replace("*** SUBJECT HERE ***", "Checmate: BPF programs on LSM hooks, in Rust")
+text = text.replace("*** BLURB HERE ***", blurb.rstrip())
+open(cover, "w").write(text)
+PY
 git -C "$SRC" worktree remove --force "$wt"
+
+# The series applies to a clean tree and gives what the build uses.
+wt2="$top/build/series-check"
+rm -rf "$wt2"
+git -C "$SRC" worktree prune
+git -C "$SRC" worktree add -q --detach "$wt2" pristine
+git -C "$wt2" -c user.name=check -c user.email=check@localhost am -q $(ls "$out"/*.patch | grep -v /0000-cover-letter)
+bad=0
+for f in $(git -C "$wt2" diff --name-only pristine HEAD); do
+	case "$f" in samples/*|tools/testing/*|Documentation/*|MAINTAINERS) continue ;; esac
+	cmp -s "$wt2/$f" "$SRC/$f" || { echo "mkseries: $f differs from the built tree" >&2; bad=1; }
+done
+git -C "$SRC" worktree remove --force "$wt2"
+[ "$bad" = 0 ]
 ls "$out"

@@ -297,7 +297,7 @@ static int klog_has(const char *what)
 	if (n < 0)
 		return -1;
 	buf[n] = 0;
-	return strstr(buf, what) != NULL;
+	return !!strstr(buf, what);
 }
 
 TEST_F(api, log_only_mode_reports_and_allows)

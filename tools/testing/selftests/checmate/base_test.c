@@ -141,7 +141,8 @@ static int bpf_caps_only(void)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
 
-	data[CAP_BPF / 32].effective = data[CAP_BPF / 32].permitted = 1U << (CAP_BPF % 32);
+	data[CAP_BPF / 32].effective = 1U << (CAP_BPF % 32);
+	data[CAP_BPF / 32].permitted = 1U << (CAP_BPF % 32);
 	data[CAP_PERFMON / 32].effective |= 1U << (CAP_PERFMON % 32);
 	data[CAP_PERFMON / 32].permitted |= 1U << (CAP_PERFMON % 32);
 	return syscall(__NR_capset, &hdr, data);

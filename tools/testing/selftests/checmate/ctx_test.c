@@ -23,6 +23,7 @@
 #include "common.h"
 
 #define SOCK_OFF(f) offsetof(struct checmate_sock_ctx, f)
+#define H(x) CHECMATE_HOOK_##x
 #define FILE_OFF(f) offsetof(struct checmate_file_ctx, f)
 #define TASK_OFF(f) offsetof(struct checmate_task_ctx, f)
 #define MOUNT_OFF(f) offsetof(struct checmate_mount_ctx, f)
@@ -63,15 +64,28 @@ static int errno_of(int ret)
 }
 
 /* socket_create: family and type as passed to socket(2). */
-static long long v_inet6(void) { return AF_INET6; }
-static long long v_stream(void) { return SOCK_STREAM; }
-static long long v_proto_udp(void) { return IPPROTO_UDP; }
+static long long v_inet6(void)
+{
+	return AF_INET6;
+}
+
+static long long v_stream(void)
+{
+	return SOCK_STREAM;
+}
+
+static long long v_proto_udp(void)
+{
+	return IPPROTO_UDP;
+}
+
 static int t_socket6(void)
 {
 	int s = socket(AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
 
 	return s < 0 ? errno : close(s);
 }
+
 static int t_socket_stream(void)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -80,9 +94,21 @@ static int t_socket_stream(void)
 }
 
 /* socket_connect: the address asked for, in the stated byte orders. */
-static long long v_port_4242(void) { return 4242; }
-static long long v_lo4(void) { return htonl(INADDR_LOOPBACK); }
-static long long v_lo6_last(void) { return htonl(1); }
+static long long v_port_4242(void)
+{
+	return 4242;
+}
+
+static long long v_lo4(void)
+{
+	return htonl(INADDR_LOOPBACK);
+}
+
+static long long v_lo6_last(void)
+{
+	return htonl(1);
+}
+
 static int t_connect4(void)
 {
 	struct sockaddr_in sin = lo4(4242);
@@ -92,6 +118,7 @@ static int t_connect4(void)
 	close(s);
 	return ret;
 }
+
 static int t_connect6(void)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(4242),
@@ -102,6 +129,7 @@ static int t_connect6(void)
 	close(s);
 	return ret;
 }
+
 static int t_sendto4(void)
 {
 	struct sockaddr_in sin = lo4(4242);
@@ -125,7 +153,12 @@ static long long v_listen_port(void)
 	close(s);
 	return listen_port;
 }
-static long long v_backlog(void) { return 7; }
+
+static long long v_backlog(void)
+{
+	return 7;
+}
+
 static int t_listen(void)
 {
 	struct sockaddr_in sin = lo4(listen_port);
@@ -152,6 +185,7 @@ static long long v_sender_port(void)
 	close(s);
 	return rcv_sender_port;
 }
+
 static int t_rcv(void)
 {
 	struct sockaddr_in to = lo4(0), from = lo4(rcv_sender_port);
@@ -184,20 +218,31 @@ static long long v_file_ino(void)
 	close(fd);
 	return st.st_ino;
 }
+
 static long long v_file_mode(void)
 {
 	v_file_ino();
 	return S_IFREG | 0640;
 }
+
 /* The kernel forces O_LARGEFILE (00100000 on x86) on 64-bit opens; libc says 0. */
-static long long v_rdonly(void) { v_file_ino(); return O_RDONLY | 00100000; }
-static long long v_may_read(void) { v_file_ino(); return 4; /* MAY_READ */ }
+static long long v_rdonly(void)
+{
+	v_file_ino(); return O_RDONLY | 00100000;
+}
+
+static long long v_may_read(void)
+{
+	v_file_ino(); return 4; /* MAY_READ */
+}
+
 static int t_open(void)
 {
 	int fd = open(TEST_FILE, O_RDONLY);
 
 	return fd < 0 ? errno : close(fd);
 }
+
 static int t_read(void)
 {
 	char c;
@@ -217,7 +262,12 @@ static long long v_tmp_ino(void)
 
 	return stat("/tmp", &st) ? -1 : (long long)st.st_ino;
 }
-static long long v_create_mode(void) { return S_IFREG | 0604; }
+
+static long long v_create_mode(void)
+{
+	return S_IFREG | 0604;
+}
+
 static int t_create(void)
 {
 	int fd;
@@ -231,8 +281,16 @@ static int t_create(void)
 }
 
 /* task_kill: the signal and the target. */
-static long long v_sigchld(void) { return SIGCHLD; }
-static long long v_self(void) { return getpid(); }
+static long long v_sigchld(void)
+{
+	return SIGCHLD;
+}
+
+static long long v_self(void)
+{
+	return getpid();
+}
+
 static int t_kill(void)
 {
 	return errno_of(kill(getpid(), SIGCHLD));
@@ -247,6 +305,7 @@ static long long v_tmpf(void)
 	mkdir(TEST_MNT, 0700);
 	return v;
 }
+
 static int t_mount(void)
 {
 	if (mount("none", TEST_MNT, "tmpfs", 0, NULL))
@@ -262,31 +321,33 @@ FIXTURE_VARIANT(ctx) {
 	struct ctx_case c;
 };
 
-#define CASE(name, h, o, sz, e, t, si) \
-	FIXTURE_VARIANT_ADD(ctx, name) { \
-		.c = { .hook = h, .off = o, .size = sz, .expect = e, .trigger = t, .softirq = si } }
+#define CASE(name, h, o, sz, e, t, si)					\
+	FIXTURE_VARIANT_ADD(ctx, name) {					\
+		.c = { .hook = h, .off = o, .size = sz, .expect = e,		\
+		       .trigger = t, .softirq = si }				\
+	}
 
-CASE(create_family, CHECMATE_HOOK_SOCKET_CREATE, SOCK_OFF(family), 4, v_inet6, t_socket6, 0);
-CASE(create_type, CHECMATE_HOOK_SOCKET_CREATE, SOCK_OFF(type), 4, v_stream, t_socket_stream, 0);
-CASE(create_protocol, CHECMATE_HOOK_SOCKET_CREATE, SOCK_OFF(protocol), 4, v_proto_udp, t_socket6, 0);
-CASE(connect_port, CHECMATE_HOOK_SOCKET_CONNECT, SOCK_OFF(remote_port), 4, v_port_4242, t_connect4, 0);
-CASE(connect_ip4, CHECMATE_HOOK_SOCKET_CONNECT, SOCK_OFF(remote_ip4), 4, v_lo4, t_connect4, 0);
-CASE(connect_ip6, CHECMATE_HOOK_SOCKET_CONNECT, SOCK_OFF(remote_ip6[3]), 4, v_lo6_last, t_connect6, 0);
-CASE(connect_family6, CHECMATE_HOOK_SOCKET_CONNECT, SOCK_OFF(family), 4, v_inet6, t_connect6, 0);
-CASE(sendmsg_port, CHECMATE_HOOK_SOCKET_SENDMSG, SOCK_OFF(remote_port), 4, v_port_4242, t_sendto4, 0);
-CASE(listen_port, CHECMATE_HOOK_SOCKET_LISTEN, SOCK_OFF(local_port), 4, v_listen_port, t_listen, 0);
-CASE(listen_ip4, CHECMATE_HOOK_SOCKET_LISTEN, SOCK_OFF(local_ip4), 4, v_lo4, t_listen, 0);
-CASE(listen_backlog, CHECMATE_HOOK_SOCKET_LISTEN, SOCK_OFF(arg), 4, v_backlog, t_listen, 0);
-CASE(rcv_source_port, CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB, SOCK_OFF(remote_port), 4, v_sender_port, t_rcv, 1);
-CASE(open_ino, CHECMATE_HOOK_FILE_OPEN, FILE_OFF(ino), 8, v_file_ino, t_open, 0);
-CASE(open_mode, CHECMATE_HOOK_FILE_OPEN, FILE_OFF(mode), 4, v_file_mode, t_open, 0);
-CASE(open_flags, CHECMATE_HOOK_FILE_OPEN, FILE_OFF(flags), 4, v_rdonly, t_open, 0);
-CASE(permission_mask, CHECMATE_HOOK_FILE_PERMISSION, FILE_OFF(flags), 4, v_may_read, t_read, 0);
-CASE(create_dir, CHECMATE_HOOK_INODE_CREATE, FILE_OFF(dir_ino), 8, v_tmp_ino, t_create, 0);
-CASE(create_mode, CHECMATE_HOOK_INODE_CREATE, FILE_OFF(mode), 4, v_create_mode, t_create, 0);
-CASE(kill_signal, CHECMATE_HOOK_TASK_KILL, TASK_OFF(arg), 4, v_sigchld, t_kill, 0);
-CASE(kill_target, CHECMATE_HOOK_TASK_KILL, TASK_OFF(pid), 4, v_self, t_kill, 0);
-CASE(mount_fstype, CHECMATE_HOOK_SB_MOUNT, MOUNT_OFF(fstype), 4, v_tmpf, t_mount, 0);
+CASE(create_family, H(SOCKET_CREATE), SOCK_OFF(family), 4, v_inet6, t_socket6, 0);
+CASE(create_type, H(SOCKET_CREATE), SOCK_OFF(type), 4, v_stream, t_socket_stream, 0);
+CASE(create_protocol, H(SOCKET_CREATE), SOCK_OFF(protocol), 4, v_proto_udp, t_socket6, 0);
+CASE(connect_port, H(SOCKET_CONNECT), SOCK_OFF(remote_port), 4, v_port_4242, t_connect4, 0);
+CASE(connect_ip4, H(SOCKET_CONNECT), SOCK_OFF(remote_ip4), 4, v_lo4, t_connect4, 0);
+CASE(connect_ip6, H(SOCKET_CONNECT), SOCK_OFF(remote_ip6[3]), 4, v_lo6_last, t_connect6, 0);
+CASE(connect_family6, H(SOCKET_CONNECT), SOCK_OFF(family), 4, v_inet6, t_connect6, 0);
+CASE(sendmsg_port, H(SOCKET_SENDMSG), SOCK_OFF(remote_port), 4, v_port_4242, t_sendto4, 0);
+CASE(listen_port, H(SOCKET_LISTEN), SOCK_OFF(local_port), 4, v_listen_port, t_listen, 0);
+CASE(listen_ip4, H(SOCKET_LISTEN), SOCK_OFF(local_ip4), 4, v_lo4, t_listen, 0);
+CASE(listen_backlog, H(SOCKET_LISTEN), SOCK_OFF(arg), 4, v_backlog, t_listen, 0);
+CASE(rcv_source_port, H(SOCKET_SOCK_RCV_SKB), SOCK_OFF(remote_port), 4, v_sender_port, t_rcv, 1);
+CASE(open_ino, H(FILE_OPEN), FILE_OFF(ino), 8, v_file_ino, t_open, 0);
+CASE(open_mode, H(FILE_OPEN), FILE_OFF(mode), 4, v_file_mode, t_open, 0);
+CASE(open_flags, H(FILE_OPEN), FILE_OFF(flags), 4, v_rdonly, t_open, 0);
+CASE(permission_mask, H(FILE_PERMISSION), FILE_OFF(flags), 4, v_may_read, t_read, 0);
+CASE(create_dir, H(INODE_CREATE), FILE_OFF(dir_ino), 8, v_tmp_ino, t_create, 0);
+CASE(create_mode, H(INODE_CREATE), FILE_OFF(mode), 4, v_create_mode, t_create, 0);
+CASE(kill_signal, H(TASK_KILL), TASK_OFF(arg), 4, v_sigchld, t_kill, 0);
+CASE(kill_target, H(TASK_KILL), TASK_OFF(pid), 4, v_self, t_kill, 0);
+CASE(mount_fstype, H(SB_MOUNT), MOUNT_OFF(fstype), 4, v_tmpf, t_mount, 0);
 
 FIXTURE_SETUP(ctx)
 {

@@ -176,7 +176,8 @@ TEST(prctl_fuzz_against_model)
 	add_fd(pipefd[0], 0, EINVAL);
 	memset(&attr, 0, sizeof(attr));
 	attr.map_type = BPF_MAP_TYPE_ARRAY;
-	attr.key_size = attr.value_size = 4;
+	attr.key_size = 4;
+	attr.value_size = 4;
 	attr.max_entries = 1;
 	add_fd(sys_bpf(BPF_MAP_CREATE, &attr), 0, EINVAL);
 	closed = dup(pipefd[1]);
@@ -198,8 +199,12 @@ TEST(prctl_fuzz_against_model)
 		op = r < 90 ? 1 + rand_r(&seed) % 7 : r < 95 ? (rand_r(&seed) % 2 ? 0 : 8)
 							    : (unsigned long)rand_r(&seed) << 16;
 		r = rand_r(&seed) % 100;
-		hook = r < 90 ? 1 + rand_r(&seed) % NHOOKS : r < 95 ? (rand_r(&seed) % 2 ? 0 : __CHECMATE_HOOK_MAX)
-							  : -1UL - rand_r(&seed) % 4;
+		if (r < 90)
+			hook = 1 + rand_r(&seed) % NHOOKS;
+		else if (r < 95)
+			hook = rand_r(&seed) % 2 ? 0 : __CHECMATE_HOOK_MAX;
+		else
+			hook = -1UL - rand_r(&seed) % 4;
 		/* Attach/detach often target the fds' own hooks. */
 		if (f->hook && rand_r(&seed) % 2 && hook >= 1 && hook < __CHECMATE_HOOK_MAX)
 			hook = f->hook;
@@ -235,7 +240,8 @@ TEST(prctl_fuzz_against_model)
 			a5 = 1 + rand_r(&seed);
 		want = predict(op, hook, a4, a5, f);
 		got = checmate(op, hook, a4, a5) ? errno : 0;
-		ASSERT_EQ(want, got) TH_LOG("call %ld: op %lu hook %lu a4 %lu a5 %lu", c, op, hook, a4, a5);
+		ASSERT_EQ(want, got) TH_LOG("call %ld: op %lu hook %lu a4 %lu a5 %lu",
+					    c, op, hook, a4, a5);
 		if (hook < 1 || hook >= __CHECMATE_HOOK_MAX)
 			continue;
 		ASSERT_EQ(0, cm_query(hook, &q, ids, CHECMATE_MAX_PROGS_PER_HOOK));

@@ -32,7 +32,7 @@ static int ctl(const char *fmt, ...)
 	int status;
 
 	va_start(ap, fmt);
-	strcpy(cmd, "./checmatectl ");
+	snprintf(cmd, sizeof(cmd), "./checmatectl ");
 	vsnprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), fmt, ap);
 	va_end(ap);
 	status = system(cmd);
@@ -107,6 +107,9 @@ static int udp_sendto(void *port)
 	return ret;
 }
 
+/* An IPv4 egress/ingress key: family AF_INET, port, address. */
+#define KEY4(port) "u32:2,u32:" #port ",ip4:127.0.0.1,u32:0,u32:0,u32:0"
+
 #define EGRESS_CG "/sys/fs/cgroup/egress"
 #define EGRESS_PIN "/sys/fs/bpf/egress"
 
@@ -116,8 +119,7 @@ TEST(egress_allowlist)
 	mkdir(EGRESS_PIN, 0700);
 	ASSERT_EQ(0, ctl("load samples/egress_allowlist.bpf.o --pin-maps " EGRESS_PIN));
 	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_cgroup u32:0 cgroup:" EGRESS_CG));
-	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_allow "
-			 "u32:2,u32:4242,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1"));
+	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_allow " KEY4(4242) " u8:1"));
 	/* In the cgroup: the listed address and port only. */
 	EXPECT_EQ(0, in_child(EGRESS_CG, udp_connect, (void *)4242));
 	EXPECT_EQ(ECONNREFUSED, in_child(EGRESS_CG, udp_connect, (void *)4243));
@@ -126,11 +128,9 @@ TEST(egress_allowlist)
 	/* Outside it: anything. */
 	EXPECT_EQ(0, in_child(NULL, udp_connect, (void *)4243));
 	/* The running policy's data changes without reattaching. */
-	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_allow "
-			 "u32:2,u32:4243,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1"));
+	ASSERT_EQ(0, ctl("map update " EGRESS_PIN "/egress_allow " KEY4(4243) " u8:1"));
 	EXPECT_EQ(0, in_child(EGRESS_CG, udp_connect, (void *)4243));
-	ASSERT_EQ(0, ctl("map delete " EGRESS_PIN "/egress_allow "
-			 "u32:2,u32:4242,ip4:127.0.0.1,u32:0,u32:0,u32:0"));
+	ASSERT_EQ(0, ctl("map delete " EGRESS_PIN "/egress_allow " KEY4(4242)));
 	EXPECT_EQ(ECONNREFUSED, in_child(EGRESS_CG, udp_connect, (void *)4242));
 	ASSERT_EQ(0, ctl("reset socket_connect"));
 	ASSERT_EQ(0, ctl("reset socket_sendmsg"));
@@ -171,8 +171,8 @@ TEST(ingress_filter)
 	EXPECT_EQ(0, tcp_handshake((void *)(long)port));
 	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/ingress/ingress_ports u32:%d u8:1", port));
 	EXPECT_EQ(ETIMEDOUT, tcp_handshake((void *)(long)port));
-	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/ingress/ingress_allow "
-			 "u32:2,u32:%d,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1", port));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/ingress/ingress_allow u32:2,u32:%d,%s u8:1",
+			 port, "ip4:127.0.0.1,u32:0,u32:0,u32:0"));
 	EXPECT_EQ(0, tcp_handshake((void *)(long)port));
 	ASSERT_EQ(0, ctl("reset inet_conn_request"));
 	while ((c = accept(l, NULL, NULL)) >= 0)
@@ -362,8 +362,10 @@ TEST(umount_locked)
 	int before = in_child(NULL, umount_in_userns, NULL);
 
 	ASSERT_EQ(0, ctl("load samples/umount_locked.bpf.o"));
-	/* Own mounts stay unmountable; a locked one never is: 6.12 refuses it
-	 * (EINVAL) before the hook, with or without the policy. */
+	/*
+	 * Own mounts stay unmountable; a locked one never is: 6.12 refuses it
+	 * (EINVAL) before the hook, with or without the policy.
+	 */
 	EXPECT_EQ(before, in_child(NULL, umount_in_userns, NULL));
 	EXPECT_NE(0, before);
 	EXPECT_NE(103, before);
@@ -382,8 +384,10 @@ TEST(show_json)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = 0;
 	ASSERT_EQ(0, pclose(f));
-	/* The parse itself is in the host's test of the same output format;
-	 * here: the document lists the hook with its program. */
+	/*
+	 * The parse itself is in the host's test of the same output format;
+	 * here: the document lists the hook with its program.
+	 */
 	EXPECT_NE(NULL, strstr(buf, "\"hook\": \"ptrace_access_check\""));
 	EXPECT_NE(NULL, strstr(buf, "\"name\": \"yama_ptrace_acc\""));
 	ASSERT_EQ(0, ctl("reset ptrace_access_check"));

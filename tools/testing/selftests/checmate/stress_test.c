@@ -122,8 +122,9 @@ static void *reader(void *arg)
 			a = atomic_load(&attached_at[h][p]);
 			if (d <= start && a < d) {
 				atomic_fetch_add(&stale, 1);
-				fprintf(stderr, "# stale: hook %ld prog %d began at epoch %ld, detached at %ld, attached at %ld\n",
-					h, p, start, d, a);
+				fprintf(stderr, "# stale: hook %ld prog %d: began %ld, ",
+					h, p, start);
+				fprintf(stderr, "detached %ld, attached %ld\n", d, a);
 			}
 		}
 	}

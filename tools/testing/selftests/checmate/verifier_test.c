@@ -54,7 +54,8 @@ TEST(every_aligned_read_inside_the_context_loads)
 				int fd = load_read(hook, sizes[s], off);
 
 				ASSERT_LE(0, fd) TH_LOG("hook %u size %d off %zu: %s\n%s",
-							hook, bytes[s], off, strerror(errno), verifier_log);
+							hook, bytes[s], off, strerror(errno),
+							verifier_log);
 				close(fd);
 				loads++;
 			}
@@ -73,11 +74,14 @@ TEST(reads_outside_or_misaligned_fail)
 			const int offs[] = { end, end - bytes[s] + 1, -bytes[s], 4096 };
 
 			for (size_t i = 0; i < ARRAY_LEN(offs); i++) {
-				if (offs[i] % bytes[s] == 0 && offs[i] + bytes[s] <= end && offs[i] >= 0)
+				int inside = offs[i] >= 0 && offs[i] + bytes[s] <= end;
+
+				if (inside && offs[i] % bytes[s] == 0)
 					continue;
 				errno = 0;
 				EXPECT_EQ(-1, load_read(hook, sizes[s], offs[i]))
-					TH_LOG("hook %u size %d off %d loaded", hook, bytes[s], offs[i]);
+					TH_LOG("hook %u size %d off %d loaded", hook, bytes[s],
+					       offs[i]);
 				EXPECT_EQ(EACCES, errno);
 			}
 			/* Misaligned. */

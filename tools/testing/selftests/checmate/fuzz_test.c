@@ -143,7 +143,12 @@ static void add_fd(long fd, unsigned int hook, int err)
 	nfds++;
 }
 
-TEST(prctl_fuzz_against_model)
+/* Heavy: minutes on a debug kernel (KASAN, lockdep). */
+FIXTURE(heavy) {};
+FIXTURE_SETUP(heavy) {}
+FIXTURE_TEARDOWN(heavy) {}
+
+TEST_F_TIMEOUT(heavy, prctl_fuzz_against_model, 900)
 {
 	const char *env = getenv("CHECMATE_FUZZ_CALLS");
 	long calls = env ? atol(env) : 100000, checked = 0;

@@ -143,7 +143,12 @@ static int prog_exists(__u32 id)
 	return 1;
 }
 
-TEST(attach_detach_under_load)
+/* Heavy: minutes on a debug kernel (KASAN, lockdep). */
+FIXTURE(heavy) {};
+FIXTURE_SETUP(heavy) {}
+FIXTURE_TEARDOWN(heavy) {}
+
+TEST_F_TIMEOUT(heavy, attach_detach_under_load, 900)
 {
 	pthread_t w[NWRITERS], r[NREADERS];
 	int fd = open("/tmp/checmate-stress", O_CREAT | O_WRONLY, 0600);

@@ -44,7 +44,12 @@ static int load_write(unsigned int hook, int size, int off)
 	return load_prog(hook, insns, ARRAY_LEN(insns));
 }
 
-TEST(every_aligned_read_inside_the_context_loads)
+/* Heavy: minutes on a debug kernel (KASAN, lockdep). */
+FIXTURE(heavy) {};
+FIXTURE_SETUP(heavy) {}
+FIXTURE_TEARDOWN(heavy) {}
+
+TEST_F_TIMEOUT(heavy, every_aligned_read_inside_the_context_loads, 900)
 {
 	int loads = 0;
 
@@ -64,7 +69,7 @@ TEST(every_aligned_read_inside_the_context_loads)
 	TH_LOG("%d loads", loads);
 }
 
-TEST(reads_outside_or_misaligned_fail)
+TEST_F_TIMEOUT(heavy, reads_outside_or_misaligned_fail, 900)
 {
 	for (unsigned int hook = 1; hook < __CHECMATE_HOOK_MAX; hook++) {
 		int end = ctx_size(hook);
@@ -93,7 +98,7 @@ TEST(reads_outside_or_misaligned_fail)
 	}
 }
 
-TEST(only_the_bind_port_is_writable)
+TEST_F_TIMEOUT(heavy, only_the_bind_port_is_writable, 900)
 {
 	int port = offsetof(struct checmate_sock_ctx, local_port);
 	int fd;

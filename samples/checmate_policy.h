@@ -28,4 +28,17 @@
 /* Is the caller in the cgroup (or below it) that @map holds? */
 #define IN_POLICY_CGROUP(map) (bpf_current_task_under_cgroup(&(map), 0) == 1)
 
+/* The peer's address of a socket context: IPv4 in addr[0], or IPv6. */
+static __always_inline void remote_addr(__u32 addr[4], const struct checmate_sock_ctx *ctx)
+{
+	if (ctx->family == AF_INET) {
+		addr[0] = ctx->remote_ip4;
+		return;
+	}
+	addr[0] = ctx->remote_ip6[0];
+	addr[1] = ctx->remote_ip6[1];
+	addr[2] = ctx->remote_ip6[2];
+	addr[3] = ctx->remote_ip6[3];
+}
+
 #endif

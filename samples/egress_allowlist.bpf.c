@@ -32,14 +32,7 @@ static __always_inline int egress_check(struct checmate_sock_ctx *ctx)
 		return 0;
 	key.family = ctx->family;
 	key.port = ctx->remote_port;
-	if (ctx->family == AF_INET) {
-		key.addr[0] = ctx->remote_ip4;
-	} else {
-		key.addr[0] = ctx->remote_ip6[0];
-		key.addr[1] = ctx->remote_ip6[1];
-		key.addr[2] = ctx->remote_ip6[2];
-		key.addr[3] = ctx->remote_ip6[3];
-	}
+	remote_addr(key.addr, ctx);
 	if (bpf_map_lookup_elem(&egress_allow, &key))
 		return 0;
 	key.port = 0;

@@ -38,14 +38,7 @@ int ingress_conn_request(struct checmate_sock_ctx *ctx)
 		return 0;
 	key.family = ctx->family;
 	key.port = port;
-	if (ctx->family == AF_INET) {
-		key.addr[0] = ctx->remote_ip4;
-	} else {
-		key.addr[0] = ctx->remote_ip6[0];
-		key.addr[1] = ctx->remote_ip6[1];
-		key.addr[2] = ctx->remote_ip6[2];
-		key.addr[3] = ctx->remote_ip6[3];
-	}
+	remote_addr(key.addr, ctx);
 	return bpf_map_lookup_elem(&ingress_allow, &key) ? 0 : -EPERM;
 }
 

@@ -48,6 +48,12 @@ in bpf_prog_aux: Checmate offers helpers that read kernel memory only to
 programs built for the running kernel, as the 2016 RFC did." \
 	include/uapi/linux/bpf.h tools/include/uapi/linux/bpf.h include/linux/bpf_types.h \
 	include/linux/bpf.h kernel/bpf/syscall.c
+step "libbpf: know BPF_PROG_TYPE_CHECMATE" \
+"Name the program type \"checmate\", so that bpftool prog show prints it,
+take \"checmate/<hook>\" sections as Checmate programs (the loader sets the
+hook in expected_attach_type), and probe the type with a program for the
+first hook." \
+	tools/lib/bpf/libbpf.c tools/lib/bpf/libbpf_probes.c
 step "rust: bindings and helpers for Checmate" \
 "Let bindgen see the headers Checmate's Rust code uses (LSM hooks, BPF,
 sockets, the Checmate UAPI) and wrap, in rust/helpers/checmate.c, the static

@@ -19,3 +19,10 @@ cargo build --quiet --release --manifest-path "$top/tools/checmatectl/Cargo.toml
 cp "$top/tools/checmatectl/target/release/checmatectl" "$dest/"
 mkdir -p "$dest/samples"
 make -s -C "$top/samples" OUT="$dest/samples" HDR="$hdr"
+# bpftool from the patched tree, which knows the checmate program type.
+mkdir -p "$top/build/bpftool"
+# Without the LLVM or libbfd disassembler: a small binary for the initramfs.
+make -s -C "$SRC/tools/bpf/bpftool" OUTPUT="$top/build/bpftool/" -j"$jobs" \
+	feature-llvm=0 feature-libbfd=0 feature-libbfd-liberty=0 \
+	feature-libbfd-liberty-z=0 >/dev/null
+cp "$top/build/bpftool/bpftool" "$dest/"

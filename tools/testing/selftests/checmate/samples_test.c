@@ -390,6 +390,14 @@ TEST(show_json)
 	 */
 	EXPECT_NE(NULL, strstr(buf, "\"hook\": \"ptrace_access_check\""));
 	EXPECT_NE(NULL, strstr(buf, "\"name\": \"yama_ptrace_acc\""));
+	/* bpftool, built from the patched tree, names the program type. */
+	f = popen("./bpftool prog show name yama_ptrace_access", "r");
+	ASSERT_NE(NULL, f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	pclose(f);
+	EXPECT_NE(NULL, strstr(buf, ": checmate  name yama_ptrace_access"))
+		TH_LOG("bpftool: %s", buf);
 	ASSERT_EQ(0, ctl("reset ptrace_access_check"));
 }
 

@@ -100,7 +100,8 @@ unsafe impl Context for MountCtx {
             .iter()
             .position(|&c| c == 0)
             .unwrap_or(self.fstype.len());
-        let fstype: &[u8] = &self.fstype.map(|c| c as u8)[..end];
+        // `c_char` is `u8` in the kernel's Rust.
+        let fstype: &[u8] = &self.fstype[..end];
         write!(
             w,
             "fstype={} flags={:#x} ino={} mnt_flags={:#x} userns_level={} chrooted={}",

@@ -56,10 +56,11 @@ impl Counters {
             if !unsafe { bindings::cpu_possible(cpu) } {
                 continue;
             }
-            // SAFETY: a possible CPU's copy of a live allocation; `i` in
-            // bounds. A racing increment only makes the sum approximate.
-            total +=
-                unsafe { *bindings::checmate_per_cpu_ptr(self.ptr.as_ptr(), cpu as i32).add(i) };
+            // A racing increment only makes the sum approximate.
+            // SAFETY: a possible CPU's copy of a live allocation; `i` in bounds.
+            let copy = unsafe { bindings::checmate_per_cpu_ptr(self.ptr.as_ptr(), cpu as i32) };
+            // SAFETY: as above.
+            total += unsafe { *copy.add(i) };
         }
         total
     }

@@ -3,9 +3,12 @@
 # (a stand-in for the kernel's Sphinx build of just these pages).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# A python3 with docutils: the first on PATH, else Debian's (python3-docutils).
+py=python3
+python3 -c 'import docutils' 2>/dev/null || py=/usr/bin/python3
 rc=0
 while IFS= read -r f; do
-	if ! out=$(cd "$(dirname "$f")" && python3 - "$f" 2>&1 <<'PY'
+	if ! out=$(cd "$(dirname "$f")" && "$py" - "$f" 2>&1 <<'PY'
 import sys, docutils.core
 from docutils.parsers.rst import directives
 from docutils.parsers.rst.directives.body import CodeBlock

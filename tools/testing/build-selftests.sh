@@ -24,5 +24,5 @@ mkdir -p "$top/build/bpftool"
 # Without the LLVM or libbfd disassembler: a small binary for the initramfs.
 make -s -C "$SRC/tools/bpf/bpftool" OUTPUT="$top/build/bpftool/" -j"$jobs" \
 	feature-llvm=0 feature-libbfd=0 feature-libbfd-liberty=0 \
-	feature-libbfd-liberty-z=0 >/dev/null
+	feature-libbfd-liberty-z=0 feature-clang-bpf-co-re=0 >/dev/null
 cp "$top/build/bpftool/bpftool" "$dest/"

@@ -2,6 +2,8 @@
 # /init of the test initramfs. Runs /run-cmd (written by run.sh), reports
 # its exit status on the console, and ends the VM.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/checmate
+# From here on the run is ours: run.sh judges the kernel log after this line.
+echo "CHECMATE-VM-START"
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

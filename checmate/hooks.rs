@@ -46,19 +46,43 @@ impl fmt::Display for Ip4 {
     }
 }
 
+/// An IPv6 address (four `__u32` in network byte order), as eight groups of
+/// hex digits: one token, no spaces, so that it stays one audit field.
+struct Ip6([u32; 4]);
+
+impl fmt::Display for Ip6 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, word) in self.0.iter().enumerate() {
+            let b = word.to_ne_bytes();
+            let sep = if i == 0 { "" } else { ":" };
+            write!(
+                f,
+                "{}{:x}:{:x}",
+                sep,
+                u16::from_be_bytes([b[0], b[1]]),
+                u16::from_be_bytes([b[2], b[3]])
+            )?;
+        }
+        Ok(())
+    }
+}
+
 // SAFETY: UAPI structures of `__u32`/`__u64`/`char` fields (include/uapi/linux/checmate.h).
 unsafe impl Context for SockCtx {
     fn describe(&self, w: &mut dyn Write) -> fmt::Result {
         write!(
             w,
-            "family={} type={} protocol={} ",
+            "family={} sock_type={} protocol={} ",
             self.family, self.type_, self.protocol
         )?;
         if self.family == bindings::AF_INET6 {
             write!(
                 w,
-                "local=[{:08x?}]:{} remote=[{:08x?}]:{}",
-                self.local_ip6, self.local_port, self.remote_ip6, self.remote_port
+                "local=[{}]:{} remote=[{}]:{}",
+                Ip6(self.local_ip6),
+                self.local_port,
+                Ip6(self.remote_ip6),
+                self.remote_port
             )
         } else {
             write!(
@@ -77,7 +101,7 @@ unsafe impl Context for FileCtx {
     fn describe(&self, w: &mut dyn Write) -> fmt::Result {
         write!(
             w,
-            "ino={} dir_ino={} dev={} mode={:o} uid={} flags={:#x}",
+            "ino={} dir_ino={} dev={} mode={:o} ouid={} flags={:#x}",
             self.ino, self.dir_ino, self.dev, self.mode, self.uid, self.flags
         )
     }
@@ -87,7 +111,7 @@ unsafe impl Context for TaskCtx {
     fn describe(&self, w: &mut dyn Write) -> fmt::Result {
         write!(
             w,
-            "target_pid={} uid={} arg={} flags={:#x} ino={}",
+            "opid={} ouid={} arg={} flags={:#x} ino={}",
             self.pid, self.uid, self.arg, self.flags, self.ino
         )
     }

@@ -16,15 +16,36 @@ static WINDOW: AtomicU64 = AtomicU64::new(0);
 static IN_WINDOW: AtomicU32 = AtomicU32::new(0);
 static SUPPRESSED: AtomicU32 = AtomicU32::new(0);
 
-/// A fixed buffer that text is written into, cut if too long.
+/// A fixed, NUL-terminated buffer that text is written into, cut if too
+/// long.
 struct Buf {
     b: [u8; 192],
     len: usize,
 }
 
+impl Buf {
+    const fn new() -> Self {
+        Buf {
+            b: [0; 192],
+            len: 0,
+        }
+    }
+
+    /// The text, for the kernel log (with audit, the buffer goes as it is).
+    #[cfg(not(CONFIG_AUDIT))]
+    fn as_str(&self) -> &str {
+        // Cutting may split a character: keep the valid prefix.
+        match core::str::from_utf8(&self.b[..self.len]) {
+            Ok(s) => s,
+            Err(e) => core::str::from_utf8(&self.b[..e.valid_up_to()]).unwrap_or(""),
+        }
+    }
+}
+
 impl Write for Buf {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let n = s.len().min(self.b.len() - self.len);
+        // The last byte stays 0.
+        let n = s.len().min(self.b.len() - 1 - self.len);
         self.b[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
         self.len += n;
         Ok(())
@@ -61,26 +82,80 @@ pub(crate) fn denial<C: Context>(hook: Hook, id: u32, errno: i32, enforced: bool
     if !allowed() {
         return;
     }
-    let mut text = Buf {
-        b: [0; 192],
-        len: 0,
+    let mut head = Buf::new();
+    let _ = write!(
+        head,
+        "checmate={} hook={} prog_id={} errno={}",
+        if enforced { "denied" } else { "log-only" },
+        hook.desc().name,
+        id,
+        errno.unsigned_abs()
+    );
+    let mut tail = Buf::new();
+    let _ = ctx.describe(&mut tail);
+    emit(hook, head, tail);
+}
+
+/// One `AUDIT_AVC` record through `common_lsm_audit()`, which adds the
+/// current task's pid and comm between `head` and `tail`. On the softirq
+/// hooks that task is whichever one the packet interrupted, as in other
+/// LSMs' network records.
+#[cfg(CONFIG_AUDIT)]
+fn emit(_hook: Hook, head: Buf, tail: Buf) {
+    use core::ffi::CStr;
+    use kernel::ffi::c_void;
+
+    /// What the callbacks get: `cad` first, so that the pointer
+    /// `common_lsm_audit()` passes them is a pointer to the whole record.
+    #[repr(C)]
+    struct Record {
+        cad: bindings::common_audit_data,
+        head: Buf,
+        tail: Buf,
+    }
+
+    /// Writes `buf` (NUL-terminated) into the audit buffer with `fmt`.
+    ///
+    /// # Safety
+    ///
+    /// `ab` is a live audit buffer.
+    unsafe fn log(ab: *mut bindings::audit_buffer, fmt: &CStr, buf: &Buf) {
+        // SAFETY: `ab` is live (caller); both formats take exactly one
+        // NUL-terminated string, which `buf.b` is (its last byte is never
+        // written).
+        unsafe { bindings::audit_log_format(ab, fmt.as_ptr().cast(), buf.b.as_ptr()) };
+    }
+
+    unsafe extern "C" fn pre(ab: *mut bindings::audit_buffer, a: *mut c_void) {
+        // SAFETY: `a` is `&record.cad`, the first field of a `#[repr(C)]`
+        // `Record` that outlives the `common_lsm_audit()` call below; `ab`
+        // is the record's live buffer.
+        unsafe { log(ab, c"%s", &(*a.cast::<Record>()).head) };
+    }
+
+    unsafe extern "C" fn post(ab: *mut bindings::audit_buffer, a: *mut c_void) {
+        // SAFETY: as in `pre`.
+        unsafe { log(ab, c" %s", &(*a.cast::<Record>()).tail) };
+    }
+
+    let mut record = Record {
+        // SAFETY: all-zero is a valid `common_audit_data` (no data).
+        cad: unsafe { core::mem::zeroed() },
+        head,
+        tail,
     };
-    let _ = ctx.describe(&mut text);
-    let text = core::str::from_utf8(&text.b[..text.len]).unwrap_or("?");
-    let verb = if enforced {
-        "denied"
-    } else {
-        "log-only: would deny"
-    };
+    record.cad.type_ = bindings::LSM_AUDIT_DATA_NONE as _;
+    // SAFETY: `record` lives across the call; the callbacks only read it
+    // as argued in `pre`. The function allocates with GFP_ATOMIC, so it may
+    // be called from any hook, softirq ones included.
+    unsafe { bindings::common_lsm_audit(&mut record.cad, Some(pre), Some(post)) };
+}
+
+/// Without audit, the same text goes to the kernel log.
+#[cfg(not(CONFIG_AUDIT))]
+fn emit(hook: Hook, head: Buf, tail: Buf) {
     if hook.desc().softirq {
-        pr_notice!(
-            "{} {}: prog {} errno {} {}\n",
-            verb,
-            hook.desc().name,
-            id,
-            errno,
-            text
-        );
+        pr_notice!("{} {}\n", head.as_str(), tail.as_str());
         return;
     }
     let mut comm = [0u8; 16];
@@ -94,13 +169,10 @@ pub(crate) fn denial<C: Context>(hook: Hook, id: u32, errno: i32, enforced: bool
     let end = comm.iter().position(|&c| c == 0).unwrap_or(comm.len());
     let comm = core::str::from_utf8(&comm[..end]).unwrap_or("?");
     pr_notice!(
-        "{} {}: prog {} errno {} pid {} comm \"{}\" {}\n",
-        verb,
-        hook.desc().name,
-        id,
-        errno,
+        "{} pid={} comm=\"{}\" {}\n",
+        head.as_str(),
         pid,
         comm,
-        text
+        tail.as_str()
     );
 }

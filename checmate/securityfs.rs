@@ -132,11 +132,18 @@ extern "C" fn checmate_securityfs_init() -> c_int {
     0
 }
 
-// The initcall entry, as C's fs_initcall() makes it on x86 (a 32-bit
-// offset, CONFIG_HAVE_ARCH_PREL32_RELOCATIONS).
+// The initcall entry, as C's fs_initcall() makes it (and as the `module!`
+// macro does for built-in Rust modules): a 32-bit offset where the
+// architecture has CONFIG_HAVE_ARCH_PREL32_RELOCATIONS, a pointer elsewhere.
+#[cfg(CONFIG_HAVE_ARCH_PREL32_RELOCATIONS)]
 core::arch::global_asm!(
     r#".section ".initcall5.init", "a"
     __initcall__checmate_securityfs_init:
         .long checmate_securityfs_init - .
     .previous"#
 );
+
+#[cfg(not(CONFIG_HAVE_ARCH_PREL32_RELOCATIONS))]
+#[link_section = ".initcall5.init"]
+#[used]
+static __INITCALL__CHECMATE_SECURITYFS_INIT: extern "C" fn() -> c_int = checmate_securityfs_init;

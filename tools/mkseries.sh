@@ -45,9 +45,13 @@ the hook number at load time (checmate_prog_check_attach()) and the verifier
 checks every context access against that hook's context. Loading one asks
 for CAP_PERFMON like the other tracing-class types. Keep attr->kern_version
 in bpf_prog_aux: Checmate offers helpers that read kernel memory only to
-programs built for the running kernel, as the 2016 RFC did." \
+programs built for the running kernel, as the 2016 RFC did. A Checmate
+program decides for every task on the system, so the verifier treats it as
+unprivileged where leaks are concerned: no pointer may be stored into a map
+or otherwise leaked, and no uninitialized stack may be read, whatever the
+loader's capabilities." \
 	include/uapi/linux/bpf.h tools/include/uapi/linux/bpf.h include/linux/bpf_types.h \
-	include/linux/bpf.h kernel/bpf/syscall.c
+	include/linux/bpf.h kernel/bpf/syscall.c kernel/bpf/verifier.c
 step "libbpf: know BPF_PROG_TYPE_CHECMATE" \
 "Name the program type \"checmate\", so that bpftool prog show prints it,
 take \"checmate/<hook>\" sections as Checmate programs (the loader sets the

@@ -6,10 +6,16 @@
  * instruction count and repeats exactly.
  *
  *   checmate-bench baseline|checmate|bpf
+ *   checmate-bench egress CONFIG PIN_DIR
  *
- * Every mode first loads the same programs (8 Checmate and 8 BPF LSM
- * allow-all programs per hook), since holding BPF programs changes the cost
- * of the operations themselves; the modes differ only in what is attached.
+ * Every mode first moves into the cgroup /sys/fs/cgroup/bench and loads the
+ * same programs (8 Checmate and 8 BPF LSM allow-all programs per hook),
+ * since holding BPF programs changes the cost of the operations themselves;
+ * the modes differ only in what is attached. "egress" measures a policy that
+ * tools/bench/guest.sh attached beforehand (the egress allowlist sample, or
+ * its BPF LSM twin) with its maps pinned in PIN_DIR: it fills the allowlist
+ * with 1,000 entries, the address the benchmark connects to among them, and
+ * puts the bench cgroup into the policy's cgroup map.
  * Output lines: "BENCH <config> <op> <instructions per op>" and
  * "INFO <key> <value>".
  */
@@ -43,6 +49,7 @@ static const struct {
 	{ "socket_create", CHECMATE_HOOK_SOCKET_CREATE },
 	{ "socket_connect", CHECMATE_HOOK_SOCKET_CONNECT },
 	{ "task_alloc", CHECMATE_HOOK_TASK_ALLOC },
+	{ "bprm_check_security", CHECMATE_HOOK_BPRM_CHECK_SECURITY },
 };
 #define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
 
@@ -209,6 +216,20 @@ static void op_fork(void)
 		die("fork");
 }
 
+static const char *self_exe;
+
+static void op_exec(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(self_exe, self_exe, "noop", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+		die("fork/exec");
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -217,6 +238,7 @@ static const struct {
 	{ "open_close", op_open, 20000 },
 	{ "socket_connect_close", op_connect, 5000 },
 	{ "fork_wait", op_fork, 500 },
+	{ "fork_exec_wait", op_exec, 200 },
 };
 
 static void measure(const char *config)
@@ -233,6 +255,14 @@ static void measure(const char *config)
 		       (now() - t0) / ops[o].iters);
 	}
 	fflush(stdout);
+}
+
+/* Detach what attach() attached, so that a later run starts idle. */
+static void reset_all(void)
+{
+	for (size_t h = 0; h < NHOOKS; h++)
+		if (prctl(PR_CHECMATE, CHECMATE_OP_RESET, hooks[h].hook, 0, 0))
+			die("CHECMATE_OP_RESET");
 }
 
 static void prog_info(const char *key, int fd)
@@ -266,14 +296,122 @@ static void attach_detach(void)
 	close(fd);
 }
 
+static int obj_get(const char *dir, const char *name)
+{
+	char path[256];
+	union bpf_attr attr;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (unsigned long)path;
+	fd = sys_bpf(BPF_OBJ_GET, &attr);
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
+static void map_update(int map, const void *key, const void *value)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = map;
+	attr.key = (unsigned long)key;
+	attr.value = (unsigned long)value;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr))
+		die("BPF_MAP_UPDATE_ELEM");
+}
+
+#define BENCH_CGROUP "/sys/fs/cgroup/bench"
+
+/* Fill the egress policy's maps: 1,000 allowed (address, port) pairs. */
+static void egress_setup(const char *dir)
+{
+	struct {
+		__u32 family, port, addr[4];
+	} key;
+	int allow = obj_get(dir, "egress_allow"), cgroups = obj_get(dir, "egress_cgroup");
+	int cg = open(BENCH_CGROUP, O_RDONLY | O_DIRECTORY);
+	__u32 zero = 0, cg_fd = cg;
+	__u8 one = 1;
+
+	if (cg < 0)
+		die(BENCH_CGROUP);
+	map_update(cgroups, &zero, &cg_fd);
+	for (int i = 0; i < 1000; i++) {
+		memset(&key, 0, sizeof(key));
+		key.family = AF_INET;
+		/* 999 other hosts (10.0.x.y, port 443), then the one used. */
+		key.port = i < 999 ? 443 : 9;
+		key.addr[0] = i < 999 ? htonl(0x0a000000 + i) : htonl(INADDR_LOOPBACK);
+		map_update(allow, &key, &one);
+	}
+	close(cg);
+	close(allow);
+	close(cgroups);
+}
+
+/* INFO lines for the loaded program whose name starts with @prefix. */
+static void named_prog_info(const char *key, const char *prefix)
+{
+	union bpf_attr attr;
+	__u32 id = 0;
+
+	for (;;) {
+		struct bpf_prog_info info;
+		int fd;
+
+		memset(&attr, 0, sizeof(attr));
+		attr.start_id = id;
+		if (sys_bpf(BPF_PROG_GET_NEXT_ID, &attr))
+			return;
+		id = attr.next_id;
+		memset(&attr, 0, sizeof(attr));
+		attr.prog_id = id;
+		fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		memset(&attr, 0, sizeof(attr));
+		attr.info.bpf_fd = fd;
+		attr.info.info_len = sizeof(info);
+		attr.info.info = (unsigned long)&info;
+		if (!sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) &&
+		    !strncmp(info.name, prefix, strlen(prefix))) {
+			prog_info(key, fd);
+			close(fd);
+			return;
+		}
+		close(fd);
+	}
+}
+
+/* Run in the cgroup every configuration is measured in. */
+static void enter_bench_cgroup(void)
+{
+	int procs;
+
+	mkdir(BENCH_CGROUP, 0755);
+	procs = open(BENCH_CGROUP "/cgroup.procs", O_WRONLY);
+	if (procs < 0 || write(procs, "0", 1) != 1)
+		die(BENCH_CGROUP "/cgroup.procs");
+	close(procs);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
-	int fd = open("/tmp/checmate-bench", O_CREAT | O_WRONLY, 0600);
+	int fd;
 
+	if (!strcmp(mode, "noop"))
+		return 0;
+	self_exe = argv[0];
+	fd = open("/tmp/checmate-bench", O_CREAT | O_WRONLY, 0600);
 	if (fd < 0)
 		die("create");
 	close(fd);
+	enter_bench_cgroup();
 	load_all();
 	if (!strcmp(mode, "baseline")) {
 		measure("baseline");
@@ -290,11 +428,20 @@ int main(int argc, char **argv)
 		attach(bpf, 1, NPROGS);
 		snprintf(config, sizeof(config), "%s-8", name);
 		measure(config);
-		if (!bpf)
+		if (!bpf) {
 			attach_detach();
+			reset_all();
+		}
 		prog_info(bpf ? "bpf_lsm_prog" : "checmate_prog", bpf ? lsm_progs[0][0] : cm_progs[0][0]);
+	} else if (!strcmp(mode, "egress") && argc == 4) {
+		int bpf = !strncmp(argv[2], "bpf", 3);
+
+		egress_setup(argv[3]);
+		measure(argv[2]);
+		named_prog_info(bpf ? "egress_lsm" : "egress_policy", bpf ? "egress_lsm" : "egress_conn");
 	} else {
-		fprintf(stderr, "usage: checmate-bench baseline|checmate|bpf\n");
+		fprintf(stderr, "usage: checmate-bench baseline|checmate|bpf\n"
+			"       checmate-bench egress CONFIG PIN_DIR\n");
 		return 2;
 	}
 	return 0;

@@ -12,6 +12,7 @@ mkdir -p "$dest"
 make -s -B -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
 	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests"
 cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
+cp "$top/tools/bench/guest.sh" "$dest/bench-guest.sh"
 for prog in demo/checmate-demo bench/checmate-bench; do
 	gcc -O2 -Wall -static -isystem "$hdr/include" -o "$dest/${prog#*/}" "$top/tools/$prog.c"
 done
@@ -19,6 +20,10 @@ cargo build --quiet --release --manifest-path "$top/tools/checmatectl/Cargo.toml
 cp "$top/tools/checmatectl/target/release/checmatectl" "$dest/"
 mkdir -p "$dest/samples"
 make -s -C "$top/samples" OUT="$dest/samples" HDR="$hdr"
+# The benchmark's BPF LSM twin of the egress sample.
+mkdir -p "$dest/bench"
+clang-19 -O2 -g -Wall -target bpf -I"$hdr/include" -idirafter /usr/include \
+	-c "$top/tools/bench/egress_lsm.bpf.c" -o "$dest/bench/egress_lsm.bpf.o"
 # bpftool from the patched tree, which knows the checmate program type.
 mkdir -p "$top/build/bpftool"
 # Without the LLVM or libbfd disassembler: a small binary for the initramfs.

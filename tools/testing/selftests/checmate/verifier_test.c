@@ -194,4 +194,115 @@ TEST(current_task_helpers_not_in_softirq)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/* An array map of one u64, for the leak tests. */
+static int array_map(void)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 8;
+	attr.max_entries = 1;
+	return sys_bpf(BPF_MAP_CREATE, &attr);
+}
+
+/*
+ * r6 = what; look up key 0 of @map; store r6 (or, for "value", the value
+ * pointer itself) into the value.
+ */
+enum what { SCALAR, CTX, STACK, VALUE };
+
+static int load_store_into_map(int map, enum what what)
+{
+	struct bpf_insn insns[] = {
+		MOV64_REG(6, 1),				/* ctx */
+		MOV64_IMM(6, 7),				/* or a scalar */
+		ST_MEM(BPF_W, 10, -4, 0),
+		MOV64_REG(2, 10),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
+		LD_MAP_FD(1, map),
+		CALL(BPF_FUNC_map_lookup_elem),
+		JEQ_IMM(0, 0, 1),
+		STX_MEM(BPF_DW, 0, 6, 0),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+
+	if (what == CTX)
+		insns[1] = MOV64_REG(6, 1);
+	if (what == STACK)
+		insns[1] = MOV64_REG(6, 10);
+	if (what == VALUE)
+		insns[8] = STX_MEM(BPF_DW, 0, 0, 0);
+	return load_prog(CHECMATE_HOOK_FILE_OPEN, insns, ARRAY_LEN(insns));
+}
+
+/*
+ * Even a loader with every capability (allow_ptr_leaks elsewhere) cannot
+ * make a Checmate program put a kernel address where userspace reads it.
+ */
+TEST(pointers_cannot_be_stored_into_maps)
+{
+	int map = array_map(), fd;
+
+	ASSERT_LE(0, map);
+	/* The same program storing a scalar loads: the pattern is valid. */
+	fd = load_store_into_map(map, SCALAR);
+	ASSERT_LE(0, fd) TH_LOG("%s", verifier_log);
+	close(fd);
+	EXPECT_EQ(-1, load_store_into_map(map, CTX));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_NE(NULL, strstr(verifier_log, "leaks addr")) TH_LOG("%s", verifier_log);
+	EXPECT_EQ(-1, load_store_into_map(map, STACK));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, load_store_into_map(map, VALUE));
+	EXPECT_EQ(EACCES, errno);
+	close(map);
+}
+
+/* A spilled pointer passed as the value of bpf_map_update_elem(). */
+TEST(spilled_pointers_cannot_reach_a_map_through_a_helper)
+{
+	int map = array_map();
+	const struct bpf_insn insns[] = {
+		STX_MEM(BPF_DW, 10, 1, -16),			/* spill ctx */
+		ST_MEM(BPF_W, 10, -4, 0),
+		LD_MAP_FD(1, map),
+		MOV64_REG(2, 10),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
+		MOV64_REG(3, 10),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -16),
+		MOV64_IMM(4, 0),
+		CALL(BPF_FUNC_map_update_elem),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+
+	ASSERT_LE(0, map);
+	EXPECT_EQ(-1, load_prog(CHECMATE_HOOK_FILE_OPEN, insns, ARRAY_LEN(insns)));
+	EXPECT_EQ(EACCES, errno) TH_LOG("%s", verifier_log);
+	close(map);
+}
+
+/* Uninitialized stack may hold what the kernel left there. */
+TEST(uninitialized_stack_cannot_be_read)
+{
+	const struct bpf_insn insns[] = {
+		LDX_MEM(BPF_DW, 0, 10, -8), MOV64_IMM(0, 0), EXIT(),
+	};
+
+	EXPECT_EQ(-1, load_prog(CHECMATE_HOOK_FILE_OPEN, insns, ARRAY_LEN(insns)));
+	EXPECT_EQ(EACCES, errno);
+}
+
+/* A pointer cannot be the verdict. */
+TEST(pointers_cannot_be_returned)
+{
+	const struct bpf_insn insns[] = { MOV64_REG(0, 1), EXIT() };
+
+	EXPECT_EQ(-1, load_prog(CHECMATE_HOOK_FILE_OPEN, insns, ARRAY_LEN(insns)));
+	EXPECT_EQ(EACCES, errno);
+}
+
 TEST_HARNESS_MAIN

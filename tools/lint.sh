@@ -56,6 +56,6 @@ check "rustfmt --check" rustfmt_check
 check "clippy, no warnings" clippy_check
 check "every unsafe block has a SAFETY comment" safety_check
 check "checkpatch --strict on the patch series" checkpatch_series
-check "the rst pages parse without a warning" "$top/tools/docs-check.sh"
+check "the docs build with the kernel's Sphinx, no warning" "$top/tools/docs-check.sh"
 echo "# lint: $((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -11,7 +11,7 @@ obj-$(CONFIG_SECURITY_CHECMATE) += checmate.o
 
 ifeq ($(KBUILD_EXTMOD)$(srctree),)
 
-.PHONY: help setup kernel demo test bench series refresh-patches selftests clean
+.PHONY: help setup kernel demo test bench series series-check refresh-patches selftests clean
 
 help:
 	@echo "make setup    install what the build needs (apt, rustup, bindgen, kernel source)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test     set up, build, and run every test (host and in the VM)"
 	@echo "make bench    hook overhead, Checmate against BPF LSM (deterministic, QEMU icount)"
 	@echo "make series   write the kernel patch series to build/series/"
+	@echo "make series-check  build the series one patch at a time (slow)"
 	@echo "make refresh-patches  regenerate patches/ from edits in build/linux"
 
 setup:
@@ -42,6 +43,9 @@ bench: selftests
 
 series: setup
 	@tools/mkseries.sh
+
+series-check: setup
+	@tools/series-check.sh
 
 refresh-patches:
 	@tools/refresh-patches.sh

@@ -26,15 +26,24 @@ clippy_check() {
 	! echo "$out" | grep -qE '^(warning|error)'
 }
 safety_check() {
-	# An unsafe block needs "SAFETY:" on one of the two lines above it.
+	# An unsafe block needs "SAFETY:" in the comment block right above it,
+	# or on one of the two lines above it.
 	! find "$top/checmate" -name '*.rs' -print0 | xargs -0 awk '
-		FNR == 1 { p2 = ""; p1 = "" }
+		FNR == 1 { p2 = ""; p1 = ""; blk = 0 }
 		/unsafe[[:space:]]*\{/ && !/^[[:space:]]*\/\// {
-			if (p1 !~ /SAFETY/ && p2 !~ /SAFETY/ && $0 !~ /SAFETY/) {
+			if (!blk && p1 !~ /SAFETY/ && p2 !~ /SAFETY/ && $0 !~ /SAFETY/) {
 				print FILENAME ":" FNR; bad = 1
 			}
 		}
-		{ p2 = p1; p1 = $0 }
+		{
+			if ($0 ~ /^[[:space:]]*\/\//) {
+				if ($0 ~ /SAFETY:/)
+					blk = 1
+			} else {
+				blk = 0
+			}
+			p2 = p1; p1 = $0
+		}
 		END { exit !bad }'
 }
 checkpatch_series() {

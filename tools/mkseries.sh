@@ -151,8 +151,10 @@ contexts, the verifier's access rules and the LSM entry points. A hook with
 no program has its LSM static call switched off, so it costs nothing; when
 called, a hook runs all its programs in one RCU section and one
 migrate-disabled walk of a contiguous array; writers never wait for a grace
-period (queue_rcu_work). Patches 2-3 touch the BPF core and the Rust
-bindings; patch 4 is the LSM; 5-7 are samples, selftests and documentation.
+period (queue_rcu_work). Patch 1 is the user API; 2-4 touch the BPF core,
+libbpf and the Rust bindings; 5 is the LSM; 6-8 are samples, selftests and
+documentation; 9 is MAINTAINERS. Each builds on its own
+(tools/series-check.sh).
 
 Overhead against BPF LSM, same kernel image, QEMU -icount (instructions per
 operation; see Documentation/security/checmate.rst for the method):

@@ -259,7 +259,8 @@ TEST_F(priv, every_operation)
 		if (ops[i].run == op_detach || ops[i].run == op_reset)
 			EXPECT_EQ(0, after_ops.cnt);
 		if (ops[i].run == op_deny_reset)
-			EXPECT_EQ(CHECMATE_QUERY_F_LOCKED, after_lock.flags & CHECMATE_QUERY_F_LOCKED);
+			EXPECT_EQ(CHECMATE_QUERY_F_LOCKED,
+				  after_lock.flags & CHECMATE_QUERY_F_LOCKED);
 		if (ops[i].run == op_set_mode)
 			EXPECT_EQ(CHECMATE_MODE_DISABLED, after_ops.mode);
 		if (ops[i].run == op_set_audit)

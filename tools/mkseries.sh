@@ -90,10 +90,18 @@ of each hook, the verifier's rules, every errno of the prctl API, the
 privilege rules, locks and modes, the samples, securityfs, a concurrency
 stress test and a prctl fuzzer with a model." \
 	$(cd "$top" && ls $st/*.c $st/*.h $st/Makefile $st/run_all.sh)
+# The pages join their books' tables of contents.
+sed -i 's/^   ipe$/   ipe\n   checmate/' "$wt/Documentation/admin-guide/LSM/index.rst"
+sed -i 's/^   landlock$/   landlock\n   checmate/' "$wt/Documentation/security/index.rst"
+sed -i 's/^   landlock$/   landlock\n   checmate\n   checmate-policies/' \
+	"$wt/Documentation/userspace-api/index.rst"
+g add -f Documentation/admin-guide/LSM/index.rst Documentation/security/index.rst \
+	Documentation/userspace-api/index.rst
 step "Documentation: checmate" \
-"An admin guide (enable, lock down, securityfs, log-only), the user API
-(prctl operations, errnos, hooks and contexts), the policy writer's guide
-with the samples, and the design with the benchmark." \
+"An admin guide (enable, lock down, securityfs, audit and log-only), the
+user API (prctl operations, errnos, hooks and contexts), the policy
+writer's guide with the samples, and the design with the benchmark, each
+in its book's table of contents." \
 	$(cd "$top" && find Documentation -name 'checmate*' | sort)
 cat >"$wt/MAINTAINERS.checmate" <<'MAINT'
 CHECMATE SECURITY MODULE

@@ -148,7 +148,7 @@ FIXTURE(heavy) {};
 FIXTURE_SETUP(heavy) {}
 FIXTURE_TEARDOWN(heavy) {}
 
-TEST_F_TIMEOUT(heavy, prctl_fuzz_against_model, 900)
+TEST_F_TIMEOUT(heavy, prctl_fuzz_against_model, 1800)
 {
 	const char *env = getenv("CHECMATE_FUZZ_CALLS");
 	long calls = env ? atol(env) : 100000, checked = 0;

@@ -148,7 +148,7 @@ FIXTURE(heavy) {};
 FIXTURE_SETUP(heavy) {}
 FIXTURE_TEARDOWN(heavy) {}
 
-TEST_F_TIMEOUT(heavy, attach_detach_under_load, 900)
+TEST_F_TIMEOUT(heavy, attach_detach_under_load, 1800)
 {
 	pthread_t w[NWRITERS], r[NREADERS];
 	int fd = open("/tmp/checmate-stress", O_CREAT | O_WRONLY, 0600);

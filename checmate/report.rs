@@ -120,16 +120,14 @@ fn emit(_hook: Hook, head: Buf, tail: Buf) {
     ///
     /// `ab` is a live audit buffer.
     unsafe fn log(ab: *mut bindings::audit_buffer, fmt: &CStr, buf: &Buf) {
-        // SAFETY: `ab` is live (caller); both formats take exactly one
-        // NUL-terminated string, which `buf.b` is (its last byte is never
-        // written).
+        // SAFETY: `ab` is live (caller); both formats take one NUL-terminated
+        // string, and `buf.b` is one: its last byte is never written.
         unsafe { bindings::audit_log_format(ab, fmt.as_ptr().cast(), buf.b.as_ptr()) };
     }
 
     unsafe extern "C" fn pre(ab: *mut bindings::audit_buffer, a: *mut c_void) {
-        // SAFETY: `a` is `&record.cad`, the first field of a `#[repr(C)]`
-        // `Record` that outlives the `common_lsm_audit()` call below; `ab`
-        // is the record's live buffer.
+        // SAFETY: `a` is `&record.cad`, first field of a `#[repr(C)] Record` that outlives
+        // the `common_lsm_audit()` call below; `ab` is the record's live buffer.
         unsafe { log(ab, c"%s", &(*a.cast::<Record>()).head) };
     }
 
@@ -145,9 +143,8 @@ fn emit(_hook: Hook, head: Buf, tail: Buf) {
         tail,
     };
     record.cad.type_ = bindings::LSM_AUDIT_DATA_NONE as _;
-    // SAFETY: `record` lives across the call; the callbacks only read it
-    // as argued in `pre`. The function allocates with GFP_ATOMIC, so it may
-    // be called from any hook, softirq ones included.
+    // common_lsm_audit() allocates with GFP_ATOMIC: any hook may call it, softirq ones included.
+    // SAFETY: `record` lives across the call; the callbacks only read it, as argued in `pre`.
     unsafe { bindings::common_lsm_audit(&mut record.cad, Some(pre), Some(post)) };
 }
 

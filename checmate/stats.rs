@@ -42,13 +42,13 @@ impl Counters {
         }
         // On x86-64 SMP, inline what this_cpu_inc() emits rather than call
         // the helper: this is on the hot path, once per program run.
+        // `ptr` is a live per-CPU allocation (type invariant) and `i` is in
+        // bounds, so `ptr + i` is the offset of counter `i` from each CPU's
+        // per-CPU base, which %gs holds. One `incq` with a %gs operand is the
+        // whole of this_cpu_inc().
         #[cfg(all(target_arch = "x86_64", CONFIG_SMP))]
-        // SAFETY: `ptr` is a live per-CPU allocation (type invariant) and
-        // `i` is in bounds, so `ptr + i` is a per-CPU address: the offset
-        // of counter `i` from each CPU's per-CPU base, which %gs holds.
-        // One `incq` with a %gs operand is the whole of this_cpu_inc(): a
-        // single instruction, so neither preemption nor an interrupt can
-        // split it, and it touches only this CPU's copy.
+        // SAFETY: `ptr + i` is a per-CPU address of this counter (above); a single instruction,
+        // split by neither preemption nor an interrupt, touching only this CPU's copy.
         unsafe {
             core::arch::asm!(
                 "incq %gs:({0})",

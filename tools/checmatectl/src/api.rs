@@ -4,7 +4,7 @@
 use crate::error::{Error, Op};
 use crate::uapi::*;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 fn prctl(op: u32, a3: u64, a4: u64, a5: u64) -> io::Result<()> {
     // SAFETY: prctl with integer arguments; a4 may be a pointer the caller
@@ -121,16 +121,20 @@ pub fn prog_fd_by_id(id: u32) -> Result<OwnedFd, Error> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// The name of program `id`, if it can be read.
-pub fn prog_name(id: u32) -> Option<String> {
-    let fd = prog_fd_by_id(id).ok()?;
+/// What the kernel says of the program behind `fd`, if it can be read.
+pub fn prog_info(fd: BorrowedFd<'_>) -> Option<libbpf_sys::bpf_prog_info> {
+    // SAFETY: `bpf_prog_info` is plain data, for which all-zero is valid.
     let mut info: libbpf_sys::bpf_prog_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of_val(&info) as u32;
     // SAFETY: `info` is writable for `len` bytes.
     let r = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
-    if r != 0 {
-        return None;
-    }
+    (r == 0).then_some(info)
+}
+
+/// The name of program `id`, if it can be read.
+pub fn prog_name(id: u32) -> Option<String> {
+    let fd = prog_fd_by_id(id).ok()?;
+    let info = prog_info(fd.as_fd())?;
     let name: Vec<u8> = info
         .name
         .iter()

@@ -46,18 +46,6 @@ pub struct Options<'a> {
     pub pin_maps: Option<&'a Path>,
 }
 
-fn prog_id(fd: std::os::fd::BorrowedFd<'_>) -> u32 {
-    let mut info: libbpf_sys::bpf_prog_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of_val(&info) as u32;
-    // SAFETY: `info` is writable for `len` bytes.
-    let r = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
-    if r == 0 {
-        info.id
-    } else {
-        0
-    }
-}
-
 /// Loads `path`, pins its maps if asked, and attaches every program to its
 /// hook. The kernel keeps the programs (and their maps) after we exit.
 pub fn load(path: &Path, opts: &Options<'_>) -> Result<Vec<Attached>, Error> {
@@ -116,7 +104,7 @@ pub fn load(path: &Path, opts: &Options<'_>) -> Result<Vec<Attached>, Error> {
         attached.push(Attached {
             name,
             hook,
-            id: prog_id(prog.as_fd()),
+            id: crate::api::prog_info(prog.as_fd()).map_or(0, |i| i.id),
         });
     }
     Ok(attached)

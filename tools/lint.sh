@@ -40,6 +40,23 @@ safety_check() {
 		{ p2 = p1; p1 = $0 }
 		END { exit !bad }'
 }
+checkpatch_series() {
+	"$top/tools/mkseries.sh" >/dev/null || return 1
+	local f bad=0
+	for f in "$top"/build/series/*.patch; do
+		# Ignored: FILE_PATH_CHANGES (MAINTAINERS comes last in the
+		# series), and in user-space code USE_NEGATIVE_ERRNO (tests
+		# return errno values), LINUX_VERSION_CODE (the kern_version
+		# test needs it) and COMPLEX_MACRO (instruction and fixture
+		# variant macros, as in the kernel's own BPF selftests).
+		perl "$SRC/scripts/checkpatch.pl" --strict -q --no-tree --ignore \
+			FILE_PATH_CHANGES,USE_NEGATIVE_ERRNO,LINUX_VERSION_CODE,COMPLEX_MACRO \
+			"$f" || bad=1
+	done
+	return $bad
+}
+check "rustfmt --check" rustfmt_check
+check "clippy, no warnings" clippy_check
 check "every unsafe block has a SAFETY comment" safety_check
 check "checkpatch --strict on the patch series" checkpatch_series
 check "the docs build with the kernel's Sphinx, no warning" "$top/tools/docs-check.sh"

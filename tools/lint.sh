@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks, as TAP: rustfmt and clippy on the LSM, a SAFETY comment on
-# every unsafe block, checkpatch on the kernel patch series.
+# every unsafe block, checkpatch on the kernel patch series, the docs, and
+# spin on the model of the hook state machine (tools/model/).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 n=0 fails=0
@@ -60,5 +61,11 @@ check "clippy, no warnings" clippy_check
 check "every unsafe block has a SAFETY comment" safety_check
 check "checkpatch --strict on the patch series" checkpatch_series
 check "the docs build with the kernel's Sphinx, no warning" "$top/tools/docs-check.sh"
+check "model: spin: a lock never loosens, refusals change nothing, the fuzzer's table agrees" \
+	"$top/tools/model/check.sh" protocol
+check "model: spin: no program or array freed while RCU readers reach it" \
+	"$top/tools/model/check.sh" rcu
+check "model: spin catches a locked NORMAL -> DISABLED table and a missing grace period" \
+	"$top/tools/model/check.sh" mutants
 echo "# lint: $((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

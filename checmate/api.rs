@@ -17,7 +17,7 @@ enum Request {
     Attach(Hook, Prog),
     Detach(Hook, Prog),
     Reset(Hook),
-    DenyReset(Hook),
+    DenyReset(Hook, bool),
     SetMode(Hook, Mode),
     Query(Hook, usize),
     SetAudit(Hook, bool),
@@ -56,8 +56,13 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
             Request::Reset(hook(a3)?)
         }
         bindings::checmate_op_CHECMATE_OP_DENY_RESET => {
-            zero(&[a4, a5])?;
-            Request::DenyReset(hook(a3)?)
+            zero(&[a5])?;
+            let h = hook(a3)?;
+            let known = bindings::CHECMATE_LOCK_F_FREEZE_MAPS as c_ulong;
+            if a4 & !known != 0 {
+                return Err(EINVAL);
+            }
+            Request::DenyReset(h, a4 & known != 0)
         }
         bindings::checmate_op_CHECMATE_OP_SET_MODE => {
             zero(&[a5])?;
@@ -114,6 +119,9 @@ fn query(h: Hook, uptr: usize) -> Result {
     if info.audit {
         flags |= bindings::CHECMATE_QUERY_F_AUDIT;
     }
+    if info.maps_frozen {
+        flags |= bindings::CHECMATE_QUERY_F_MAPS_FROZEN;
+    }
     let mut out = [0u8; 12];
     out[0..4].copy_from_slice(&info.mode.raw().to_ne_bytes());
     out[4..8].copy_from_slice(&flags.to_ne_bytes());
@@ -132,7 +140,7 @@ fn execute(req: Request) -> Result {
         Request::Attach(h, p) => progs::attach(h, p),
         Request::Detach(h, p) => progs::detach(h, &p),
         Request::Reset(h) => progs::reset(h),
-        Request::DenyReset(h) => progs::deny_reset(h),
+        Request::DenyReset(h, freeze) => progs::deny_reset(h, freeze),
         Request::SetMode(h, m) => progs::set_mode(h, m),
         Request::Query(h, uptr) => query(h, uptr),
         Request::SetAudit(h, on) => progs::set_audit(h, on),

@@ -268,6 +268,11 @@ impl Prog {
         unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx as *mut C as *const c_void) }
     }
 
+    /// The program, for [`crate::seal`], which takes references of its own.
+    pub(crate) fn raw(&self) -> NonNull<bindings::bpf_prog> {
+        self.0
+    }
+
     /// Is this the same program as `other`?
     pub(crate) fn same(&self, other: &Prog) -> bool {
         self.0 == other.0

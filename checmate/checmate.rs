@@ -9,10 +9,13 @@
 //! - `lsm.rs`: registration with the LSM framework, nothing else;
 //! - `hooks.rs`: the one table of hooks: numbers, contexts, verifier rules and
 //!   LSM entry points are all generated from it;
-//! - `ctx.rs`: filling a hook's context from kernel objects;
+//! - `net.rs`, `fs.rs`, `task.rs`, `mount.rs`: filling a hook's context
+//!   from kernel objects, one file per family; `ctx.rs` what they share;
 //! - `bpf.rs`: the program type (verifier and prog ops) and program references;
 //! - `rcu.rs`: a small safe abstraction over RCU-published pointers;
 //! - `progs.rs`: per-hook state, published program arrays, the hot path;
+//! - `seal.rs`: what a hook lock protects besides the hook: prog arrays
+//!   and, if asked, the data maps of its programs;
 //! - `stats.rs`: per-CPU counters of runs and denials;
 //! - `report.rs`: rate-limited reports of denials (audit flag, LOG_ONLY);
 //! - `securityfs.rs`: /sys/kernel/security/checmate/hooks;
@@ -29,14 +32,19 @@ const __LOG_PREFIX: &[u8] = b"checmate\0";
 mod api;
 mod bpf;
 mod ctx;
+mod fs;
 mod hooks;
 mod lsm;
+mod mount;
+mod net;
 mod progs;
 mod rcu;
 mod report;
+mod seal;
 mod securityfs;
 mod stats;
 mod switch;
+mod task;
 
 /// Turns a kernel errno constant into an [`Error`].
 fn errno(e: u32) -> Error {

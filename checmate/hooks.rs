@@ -11,7 +11,7 @@
 //! Adding a hook is one row here, one fill function and one number in
 //! `include/uapi/linux/checmate.h`.
 
-use crate::{ctx, progs};
+use crate::{fs, mount, net, progs, task};
 use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 use kernel::bindings;
@@ -292,49 +292,49 @@ macro_rules! checmate_hooks {
 
 checmate_hooks! {
     socket_create = checmate_hook_CHECMATE_HOOK_SOCKET_CREATE, SockCtx, softirq false,
-        (family: c_int, ty: c_int, protocol: c_int, kern: c_int) fill ctx::socket_create;
+        (family: c_int, ty: c_int, protocol: c_int, kern: c_int) fill net::socket_create;
     socket_bind = checmate_hook_CHECMATE_HOOK_SOCKET_BIND, SockCtx, softirq false,
-        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill ctx::socket_bind,
-        writable [local_port: u32] commit ctx::socket_bind_commit;
+        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_bind,
+        writable [local_port: u32] commit net::socket_bind_commit;
     socket_connect = checmate_hook_CHECMATE_HOOK_SOCKET_CONNECT, SockCtx, softirq false,
-        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill ctx::socket_connect;
+        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_connect;
     socket_listen = checmate_hook_CHECMATE_HOOK_SOCKET_LISTEN, SockCtx, softirq false,
-        (sock: *mut socket, backlog: c_int) fill ctx::socket_listen;
+        (sock: *mut socket, backlog: c_int) fill net::socket_listen;
     socket_accept = checmate_hook_CHECMATE_HOOK_SOCKET_ACCEPT, SockCtx, softirq false,
-        (sock: *mut socket, newsock: *mut socket) fill ctx::socket_accept;
+        (sock: *mut socket, newsock: *mut socket) fill net::socket_accept;
     socket_sendmsg = checmate_hook_CHECMATE_HOOK_SOCKET_SENDMSG, SockCtx, softirq false,
-        (sock: *mut socket, msg: *mut msghdr, size: c_int) fill ctx::socket_sendmsg;
+        (sock: *mut socket, msg: *mut msghdr, size: c_int) fill net::socket_sendmsg;
     socket_recvmsg = checmate_hook_CHECMATE_HOOK_SOCKET_RECVMSG, SockCtx, softirq false,
         (sock: *mut socket, msg: *mut msghdr, size: c_int, flags: c_int)
-        fill ctx::socket_recvmsg;
+        fill net::socket_recvmsg;
     socket_sock_rcv_skb = checmate_hook_CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB, SockCtx, softirq true,
-        (sk: *mut sock, skb: *mut sk_buff) fill ctx::sock_rcv_skb;
+        (sk: *mut sock, skb: *mut sk_buff) fill net::sock_rcv_skb;
     inet_conn_request = checmate_hook_CHECMATE_HOOK_INET_CONN_REQUEST, SockCtx, softirq true,
         (sk: *const sock, skb: *mut sk_buff, req: *mut request_sock)
-        fill ctx::inet_conn_request;
+        fill net::inet_conn_request;
     file_open = checmate_hook_CHECMATE_HOOK_FILE_OPEN, FileCtx, softirq false,
-        (file: *mut file) fill ctx::file_open;
+        (file: *mut file) fill fs::file_open;
     file_permission = checmate_hook_CHECMATE_HOOK_FILE_PERMISSION, FileCtx, softirq false,
-        (file: *mut file, mask: c_int) fill ctx::file_permission;
+        (file: *mut file, mask: c_int) fill fs::file_permission;
     inode_create = checmate_hook_CHECMATE_HOOK_INODE_CREATE, FileCtx, softirq false,
         (dir: *mut inode, dentry: *mut dentry, mode: umode_t)
-        fill ctx::inode_create;
+        fill fs::inode_create;
     task_alloc = checmate_hook_CHECMATE_HOOK_TASK_ALLOC, TaskCtx, softirq false,
-        (task: *mut task_struct, clone_flags: c_ulong) fill ctx::task_alloc;
+        (task: *mut task_struct, clone_flags: c_ulong) fill task::task_alloc;
     bprm_check_security = checmate_hook_CHECMATE_HOOK_BPRM_CHECK_SECURITY, TaskCtx, softirq false,
-        (bprm: *mut linux_binprm) fill ctx::bprm_check_security;
+        (bprm: *mut linux_binprm) fill task::bprm_check_security;
     ptrace_access_check = checmate_hook_CHECMATE_HOOK_PTRACE_ACCESS_CHECK, TaskCtx, softirq false,
-        (child: *mut task_struct, mode: c_uint) fill ctx::ptrace_access_check;
+        (child: *mut task_struct, mode: c_uint) fill task::ptrace_access_check;
     ptrace_traceme = checmate_hook_CHECMATE_HOOK_PTRACE_TRACEME, TaskCtx, softirq false,
-        (parent: *mut task_struct) fill ctx::ptrace_traceme;
+        (parent: *mut task_struct) fill task::ptrace_traceme;
     task_kill = checmate_hook_CHECMATE_HOOK_TASK_KILL, TaskCtx, softirq false,
         (p: *mut task_struct, info: *mut kernel_siginfo, sig: c_int,
-         cred: *const cred) fill ctx::task_kill;
+         cred: *const cred) fill task::task_kill;
     sb_mount = checmate_hook_CHECMATE_HOOK_SB_MOUNT, MountCtx, softirq false,
         (dev_name: *const c_char, path: *const path, fstype: *const c_char,
-         flags: c_ulong, data: *mut c_void) fill ctx::sb_mount;
+         flags: c_ulong, data: *mut c_void) fill mount::sb_mount;
     sb_umount = checmate_hook_CHECMATE_HOOK_SB_UMOUNT, MountCtx, softirq false,
-        (mnt: *mut vfsmount, flags: c_int) fill ctx::sb_umount;
+        (mnt: *mut vfsmount, flags: c_int) fill mount::sb_umount;
     path_chroot = checmate_hook_CHECMATE_HOOK_PATH_CHROOT, MountCtx, softirq false,
-        (path: *const path) fill ctx::path_chroot;
+        (path: *const path) fill mount::path_chroot;
 }

@@ -10,6 +10,7 @@
 use crate::bpf::{PinnedToCpu, Prog};
 use crate::hooks::{self, Context, Hook};
 use crate::rcu::{self, RcuBox, RcuNode};
+use crate::seal::{self, HeldMap};
 use crate::stats::Counters;
 use crate::{report, switch};
 use core::ffi::c_int;
@@ -58,9 +59,23 @@ impl Mode {
         }
     }
 
-    /// May the hook go from `self` to `to`, `locked` or not? NORMAL,
-    /// DISABLED and LOG_ONLY go anywhere, APPEND_ONLY only to READ_ONLY,
-    /// READ_ONLY nowhere; a locked hook never stops enforcing.
+    /// How strongly the hook enforces: a locked hook may only keep or raise
+    /// it. DISABLED < LOG_ONLY < NORMAL < APPEND_ONLY < READ_ONLY.
+    fn rank(self) -> u8 {
+        match self {
+            Mode::Disabled => 0,
+            Mode::LogOnly => 1,
+            Mode::Normal => 2,
+            Mode::AppendOnly => 3,
+            Mode::ReadOnly => 4,
+        }
+    }
+
+    /// May the hook go from `self` to `to`? NORMAL, DISABLED and LOG_ONLY go
+    /// anywhere, APPEND_ONLY only to READ_ONLY, READ_ONLY nowhere. A locked
+    /// hook moreover never lowers its [`Mode::rank`]: it may be tightened
+    /// (DISABLED or LOG_ONLY to NORMAL, and on) but never stops enforcing,
+    /// so a lock can never switch a policy off for good.
     fn may_become(self, to: Mode, locked: bool) -> bool {
         if self == to {
             return true;
@@ -70,7 +85,7 @@ impl Mode {
             Mode::AppendOnly => to == Mode::ReadOnly,
             Mode::ReadOnly => false,
         };
-        allowed && !(locked && matches!(to, Mode::Normal | Mode::Disabled | Mode::LogOnly))
+        allowed && !(locked && to.rank() < self.rank())
     }
 
     fn may_attach(self) -> bool {
@@ -107,14 +122,20 @@ struct ProgArray {
 struct HookState {
     mode: Mode,
     locked: bool,
+    /// Locked with `CHECMATE_LOCK_F_FREEZE_MAPS`: the programs' maps are
+    /// frozen and sealed, and so are those of programs attached later.
+    maps_frozen: bool,
     audit: bool,
     progs: KVec<Entry>,
+    /// Prog arrays the lock holds until reboot (see `seal.rs`).
+    held: KVec<HeldMap>,
 }
 
 /// What a query reports.
 pub(crate) struct HookInfo {
     pub(crate) mode: Mode,
     pub(crate) locked: bool,
+    pub(crate) maps_frozen: bool,
     pub(crate) audit: bool,
     pub(crate) ids: KVec<u32>,
     /// Per program: (id, runs, denials).
@@ -147,8 +168,10 @@ pub(crate) fn init() -> Result {
             hooks <- pin_init_array_from_fn(|_| new_mutex!(HookState {
                 mode: Mode::Normal,
                 locked: false,
+                maps_frozen: false,
                 audit: false,
                 progs: KVec::new(),
+                held: KVec::new(),
             })),
             stats,
         }),
@@ -222,7 +245,10 @@ fn republish(hook: Hook, st: &mut HookState, old: (Mode, bool)) -> Result {
 }
 
 /// Runs `prog` last on `hook`. `EPERM` if the mode forbids it, `EEXIST` if it
-/// is attached there already, `E2BIG` if the hook is full.
+/// is attached there already, `E2BIG` if the hook is full. On a locked hook
+/// the program's prog arrays (and with frozen maps, its maps) are protected
+/// first, as the lock protects those of the programs already there; the
+/// errors of [`seal::protect`] refuse the attach.
 pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
     let mut st = state(hook)?.lock();
     if !st.mode.may_attach() {
@@ -236,6 +262,10 @@ pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
     }
     let stats = Arc::new(Counters::new(2)?, GFP_KERNEL)?;
     let mut progs = copy(&st.progs, 1)?;
+    if st.locked {
+        let data = st.maps_frozen;
+        seal::protect(&[&prog], data, &mut st.held)?;
+    }
     progs.push(Entry { prog, stats }, GFP_KERNEL)?;
     publish(hook, &mut st, progs)
 }
@@ -270,10 +300,22 @@ pub(crate) fn reset(hook: Hook) -> Result {
     publish(hook, &mut st, KVec::new())
 }
 
-/// Locks `hook` until reboot.
-pub(crate) fn deny_reset(hook: Hook) -> Result {
+/// Locks `hook` until reboot: its programs can no longer be detached, its
+/// mode only tightened, and the prog arrays its programs tail-call through
+/// are frozen; with `freeze_maps`, their other maps too (see `seal.rs`).
+/// Locking a locked hook succeeds, and may add `freeze_maps`. Errors of
+/// [`seal::protect`]: the hook stays as it was.
+pub(crate) fn deny_reset(hook: Hook, freeze_maps: bool) -> Result {
     let mut st = state(hook)?.lock();
+    let data = freeze_maps || st.maps_frozen;
+    let st = &mut *st;
+    let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
+    for e in st.progs.iter() {
+        progs.push(&e.prog, GFP_KERNEL)?;
+    }
+    seal::protect(&progs, data, &mut st.held)?;
     st.locked = true;
+    st.maps_frozen = data;
     Ok(())
 }
 
@@ -312,6 +354,7 @@ pub(crate) fn query(hook: Hook) -> Result<HookInfo> {
     Ok(HookInfo {
         mode: st.mode,
         locked: st.locked,
+        maps_frozen: st.maps_frozen,
         audit: st.audit,
         ids,
         progs,

@@ -8,9 +8,18 @@ out="$top/build/out"
 hdr="$top/build/headers"
 dest="$top/build/selftests"
 "${KMAKE[@]}" O="$out" headers_install INSTALL_HDR_PATH="$hdr" >/dev/null
+# bpftool from the patched tree, which knows the checmate program type.
+mkdir -p "$top/build/bpftool"
+# Without the LLVM or libbfd disassembler: a small binary for the initramfs.
+make -s -C "$SRC/tools/bpf/bpftool" OUTPUT="$top/build/bpftool/" -j"$jobs" \
+	feature-llvm=0 feature-libbfd=0 feature-libbfd-liberty=0 \
+	feature-libbfd-liberty-z=0 feature-clang-bpf-co-re=0 >/dev/null
 mkdir -p "$dest"
+cp "$top/build/bpftool/bpftool" "$dest/"
+# The libbpf tests link the libbpf that bpftool built.
 make -s -B -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
-	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests"
+	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests" \
+	LIBBPF_DIR="$top/build/bpftool/libbpf" CLANG=clang-19
 cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
 cp "$top/tools/bench/guest.sh" "$dest/bench-guest.sh"
 for prog in demo/checmate-demo bench/checmate-bench; do
@@ -24,10 +33,3 @@ make -s -C "$top/samples" OUT="$dest/samples" HDR="$hdr"
 mkdir -p "$dest/bench"
 clang-19 -O2 -g -Wall -target bpf -I"$hdr/include" -idirafter /usr/include \
 	-c "$top/tools/bench/egress_lsm.bpf.c" -o "$dest/bench/egress_lsm.bpf.o"
-# bpftool from the patched tree, which knows the checmate program type.
-mkdir -p "$top/build/bpftool"
-# Without the LLVM or libbfd disassembler: a small binary for the initramfs.
-make -s -C "$SRC/tools/bpf/bpftool" OUTPUT="$top/build/bpftool/" -j"$jobs" \
-	feature-llvm=0 feature-libbfd=0 feature-libbfd-liberty=0 \
-	feature-libbfd-liberty-z=0 feature-clang-bpf-co-re=0 >/dev/null
-cp "$top/build/bpftool/bpftool" "$dest/"

@@ -4,15 +4,19 @@
  * (security/checmate/). Each one only forwards its arguments.
  */
 
+#include <linux/bpf.h>
+#include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/filter.h>
 #include <linux/jump_label.h>
+#include <linux/nsproxy.h>
 #include <linux/percpu.h>
 #include <linux/fs_struct.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
+#include <net/net_namespace.h>
 
 void rust_helper_rcu_read_lock(void)
 {
@@ -112,4 +116,43 @@ u64 *rust_helper_checmate_per_cpu_ptr(u64 __percpu *counters, int cpu)
 bool rust_helper_cpu_possible(unsigned int cpu)
 {
 	return cpu_possible(cpu);
+}
+
+/*
+ * Entry @i (< max_entries) of the prog array @map, with a reference taken
+ * for the caller, or NULL for an empty slot or a program being freed.
+ * Programs are freed after an RCU grace period, hence the read section.
+ */
+struct bpf_prog *rust_helper_checmate_prog_array_get(struct bpf_map *map, u32 i)
+{
+	struct bpf_array *array = container_of(map, struct bpf_array, map);
+	struct bpf_prog *prog;
+
+	rcu_read_lock();
+	prog = READ_ONCE(array->ptrs[i]);
+	if (prog && IS_ERR(bpf_prog_inc_not_zero(prog)))
+		prog = NULL;
+	rcu_read_unlock();
+	return prog;
+}
+
+/*
+ * The cgroup v2 id and the network namespace cookie of current, which a
+ * socket it creates takes (sk_alloc(), cgroup_sk_alloc()). For socket_create.
+ */
+u64 rust_helper_checmate_current_cgroup_id(void)
+{
+	u64 id;
+
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	return id;
+}
+
+u64 rust_helper_checmate_current_netns_cookie(void)
+{
+	struct nsproxy *ns = current->nsproxy;
+
+	return ns ? ns->net_ns->net_cookie : 0;
 }

@@ -36,8 +36,15 @@ pub fn reset(hook: u32) -> Result<(), Error> {
         .map_err(|e| Error::os(Op::Reset, format!("reset {}", hook_str(hook)), e))
 }
 
-pub fn lock(hook: u32) -> Result<(), Error> {
-    prctl(CHECMATE_OP_DENY_RESET, hook.into(), 0, 0)
+/// Locks `hook` until reboot; with `freeze_maps`, also freezes and seals
+/// the maps of its programs (`CHECMATE_LOCK_F_FREEZE_MAPS`).
+pub fn lock(hook: u32, freeze_maps: bool) -> Result<(), Error> {
+    let flags = if freeze_maps {
+        CHECMATE_LOCK_F_FREEZE_MAPS
+    } else {
+        0
+    };
+    prctl(CHECMATE_OP_DENY_RESET, hook.into(), flags.into(), 0)
         .map_err(|e| Error::os(Op::Lock, format!("lock {}", hook_str(hook)), e))
 }
 
@@ -67,6 +74,7 @@ pub struct HookState {
     pub hook: u32,
     pub mode: u32,
     pub locked: bool,
+    pub maps_frozen: bool,
     pub audit: bool,
     pub prog_ids: Vec<u32>,
 }
@@ -101,6 +109,7 @@ pub fn query(hook: u32) -> Result<HookState, Error> {
         hook,
         mode: q.mode,
         locked: q.flags & CHECMATE_QUERY_F_LOCKED != 0,
+        maps_frozen: q.flags & CHECMATE_QUERY_F_MAPS_FROZEN != 0,
         audit: q.flags & CHECMATE_QUERY_F_AUDIT != 0,
         prog_ids: ids,
     })
@@ -158,6 +167,7 @@ pub fn states_to_json(
                 "number": s.hook,
                 "mode": crate::mode_name(s.mode),
                 "locked": s.locked,
+                "maps_frozen": s.maps_frozen,
                 "audit": s.audit,
                 "programs": s.prog_ids.iter().map(|&id| serde_json::json!({
                     "id": id, "name": name_of(id),

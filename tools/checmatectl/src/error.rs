@@ -58,6 +58,12 @@ impl Error {
                 "needs CAP_SYS_ADMIN in the initial user namespace; or the hook is locked \
                  (deny_reset) or its mode forbids this (see `checmatectl show`)"
             }
+            (Lock, libc::EOPNOTSUPP) => {
+                "a map of the hook's programs cannot be frozen (bpf_spin_lock, timer or kptr); \
+                 nothing was locked"
+            }
+            (Lock, libc::EBUSY) => "a map of the hook's programs is mapped writable by a process",
+            (Lock, libc::E2BIG) => "the programs reach more than 1024 programs by tail calls",
             (Attach, libc::EEXIST) => "that program is attached to this hook already",
             (Attach, libc::E2BIG) => "the hook holds the maximum number of programs",
             (Attach, libc::EINVAL) => "not a Checmate program, or verified for another hook",

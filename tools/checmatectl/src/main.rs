@@ -33,8 +33,15 @@ pub enum Cmd {
     Detach { hook: String, prog_id: u32 },
     /// Detach every program of a hook
     Reset { hook: String },
-    /// Lock a hook until reboot: no detach, reset or disabling, for anyone
-    Lock { hook: String },
+    /// Lock a hook until reboot, for anyone: no detach or reset, its mode
+    /// only tightened, its prog arrays frozen
+    Lock {
+        hook: String,
+        /// Also freeze and seal the maps its programs use (no more updates
+        /// from user space, no new program may use them)
+        #[arg(long)]
+        freeze_maps: bool,
+    },
     /// Set a hook's mode: normal, append-only, read-only, disabled, log-only
     Mode { hook: String, mode: String },
     /// Report a hook's denials to the kernel log (on), or stop (off)
@@ -100,10 +107,14 @@ fn show(hook: Option<String>, json: bool) -> Result<(), String> {
             .map(|&id| format!("{id}:{}", api::prog_name(id).unwrap_or_default()))
             .collect();
         println!(
-            "{:<20} mode {:<11} {:<7}{:<6} programs {}",
+            "{:<20} mode {:<11} {:<19}{:<6} programs {}",
             hook_name(s.hook).unwrap_or("?"),
             mode_name(s.mode),
-            if s.locked { "locked" } else { "" },
+            match (s.locked, s.maps_frozen) {
+                (true, true) => "locked,maps-frozen",
+                (true, false) => "locked",
+                _ => "",
+            },
             if s.audit { "audit" } else { "" },
             if progs.is_empty() {
                 "-".to_string()
@@ -137,16 +148,15 @@ fn run(cli: Cli) -> Result<(), String> {
             api::detach(h, fd.as_fd()).map_err(e)?;
         }
         Cmd::Reset { hook } => api::reset(hook_arg(&hook)?).map_err(e)?,
-        Cmd::Lock { hook } => api::lock(hook_arg(&hook)?).map_err(e)?,
+        Cmd::Lock { hook, freeze_maps } => api::lock(hook_arg(&hook)?, freeze_maps).map_err(e)?,
         Cmd::Mode { hook, mode } => {
             let m = MODES
                 .iter()
                 .find(|m| m.0 == mode)
                 .map(|m| m.1)
                 .ok_or_else(|| {
-                    format!(
-                        "unknown mode '{mode}'; modes: normal, append-only, read-only, disabled"
-                    )
+                    let names: Vec<&str> = MODES.iter().map(|m| m.0).collect();
+                    format!("unknown mode '{mode}'; modes: {}", names.join(", "))
                 })?;
             api::set_mode(hook_arg(&hook)?, m).map_err(e)?;
         }

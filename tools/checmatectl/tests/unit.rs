@@ -147,6 +147,7 @@ fn show_json_parses_back() {
             hook: 10,
             mode: uapi::CHECMATE_MODE_APPEND_ONLY,
             locked: true,
+            maps_frozen: true,
             audit: false,
             prog_ids: vec![4, 9],
         },
@@ -154,6 +155,7 @@ fn show_json_parses_back() {
             hook: 20,
             mode: uapi::CHECMATE_MODE_LOG_ONLY,
             locked: false,
+            maps_frozen: false,
             audit: true,
             prog_ids: vec![],
         },
@@ -166,6 +168,8 @@ fn show_json_parses_back() {
     assert_eq!(hooks[0]["hook"], "file_open");
     assert_eq!(hooks[0]["mode"], "append-only");
     assert_eq!(hooks[0]["locked"], true);
+    assert_eq!(hooks[0]["maps_frozen"], true);
+    assert_eq!(hooks[1]["maps_frozen"], false);
     assert_eq!(hooks[0]["programs"][1]["id"], 9);
     assert_eq!(hooks[0]["programs"][1]["name"], "p9");
     assert_eq!(hooks[1]["hook"], "path_chroot");

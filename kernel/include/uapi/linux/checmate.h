@@ -24,9 +24,19 @@
  * CHECMATE_OP_ATTACH      hook, prog_fd, flags (0): run the program on the hook
  * CHECMATE_OP_DETACH      hook, prog_fd, 0: stop running it there
  * CHECMATE_OP_RESET       hook, 0, 0: detach every program of the hook
- * CHECMATE_OP_DENY_RESET  hook, 0, 0: lock the hook until reboot: detach,
- *                         reset and a mode that stops enforcement fail with
- *                         EPERM from now on, for every caller
+ * CHECMATE_OP_DENY_RESET  hook, flags, 0: lock the hook until reboot, for
+ *                         every caller: detach, reset and a mode of lower
+ *                         enforcement rank fail with EPERM from now on; the
+ *                         prog arrays its programs tail-call through are
+ *                         frozen (and kept from being emptied); with
+ *                         CHECMATE_LOCK_F_FREEZE_MAPS their other maps are
+ *                         frozen and sealed too (no new program may use
+ *                         them). Programs attached later to the locked hook
+ *                         get the same. Errors, with nothing changed:
+ *                         EINVAL (unknown flag), EOPNOTSUPP (a map that
+ *                         cannot be frozen: spin lock, timer), E2BIG (more
+ *                         than 1024 programs reachable by tail calls);
+ *                         EBUSY if a map is mapped writable
  * CHECMATE_OP_SET_MODE    hook, mode, 0: one of enum checmate_mode
  * CHECMATE_OP_QUERY       hook, struct checmate_query __user *, 0
  * CHECMATE_OP_SET_AUDIT   hook, 1 or 0, 0: report the hook's denials (with
@@ -57,8 +67,10 @@ enum checmate_op {
  *                            a policy can be tried before it enforces
  *
  * APPEND_ONLY may only be tightened to READ_ONLY, and READ_ONLY is final.
- * A locked hook (CHECMATE_OP_DENY_RESET) cannot be set to DISABLED,
- * LOG_ONLY or back to NORMAL.
+ * A locked hook (CHECMATE_OP_DENY_RESET) may only keep or raise its
+ * enforcement rank, DISABLED < LOG_ONLY < NORMAL < APPEND_ONLY < READ_ONLY:
+ * a hook locked while DISABLED or LOG_ONLY can still be set to NORMAL, a
+ * locked NORMAL hook can never stop enforcing.
  */
 enum checmate_mode {
 	CHECMATE_MODE_NORMAL = 0,
@@ -74,6 +86,10 @@ enum checmate_mode {
 /* checmate_query.flags */
 #define CHECMATE_QUERY_F_LOCKED (1U << 0)
 #define CHECMATE_QUERY_F_AUDIT (1U << 1)
+#define CHECMATE_QUERY_F_MAPS_FROZEN (1U << 2)
+
+/* CHECMATE_OP_DENY_RESET flags */
+#define CHECMATE_LOCK_F_FREEZE_MAPS (1U << 0)
 
 /*
  * CHECMATE_OP_QUERY: the kernel fills mode and flags, writes up to prog_cnt
@@ -121,19 +137,71 @@ enum checmate_hook {
 
 /*
  * Network hooks. Ports are in host byte order, IPv4 and IPv6 addresses in
- * network byte order; fields a hook has no value for are 0.
+ * network byte order; a field the kernel has no value for is 0, and the
+ * CHECMATE_SOCK_F_* bits of info say which of them hold a value.
  *
- * socket_create       family, type, protocol; arg = kern
- * socket_bind         local_* = the address asked for; local_port writable:
- *                     the socket binds to the port the program leaves there
- * socket_connect      remote_* = the address asked for, local_* = socket's
+ * Every field describes the operation the kernel carries out, after its
+ * compatibility rules (Documentation/userspace-api/checmate.rst has the
+ * table of every field's source per hook):
+ *
+ * - family is the family of the traffic: AF_INET, with the *_ip4 fields
+ *   set and the *_ip6 fields 0, for IPv4 and for IPv4-mapped addresses
+ *   (::ffff:a.b.c.d) on an AF_INET6 socket and for IPv4 packets received
+ *   by one; AF_INET6 otherwise. sock_family is the socket's own family
+ *   (AF_INET6 for such a dual-stack socket). Before socket(2) has a
+ *   socket (socket_create) both are the family asked for.
+ * - A user address that the kernel gives another meaning is shown with
+ *   that meaning: AF_UNSPEC with INADDR_ANY at bind on AF_INET is AF_INET,
+ *   AF_UNSPEC in an AF_INET datagram's msg_name is AF_INET, AF_UNSPEC in an
+ *   AF_INET6 UDP msg_name is no address (the peer), AF_INET in an AF_INET6
+ *   datagram socket's connect or msg_name is IPv4, and connect or send to
+ *   the unspecified address (0.0.0.0, ::) is to the loopback or the
+ *   socket's own address, as the kernel routes it. An address the kernel
+ *   will refuse (too short, a family it rejects) is shown as given, with
+ *   CHECMATE_SOCK_F_BAD_ADDR; only the bytes the kernel copied are read.
+ * - Ports of raw and ping sockets and of packets without a transport
+ *   header the kernel can read are not ports: CHECMATE_SOCK_F_PORTS is
+ *   clear (for sockets, the fields still mirror getsockname(2)).
+ *
+ * socket_create       family, sock_family, type, protocol; arg = kern;
+ *                     cgroup_id, netns_cookie of the caller
+ * socket_bind         local_* = the address that will be bound (local_port
+ *                     writable: the socket binds to the port the program
+ *                     leaves there)
+ * socket_connect      remote_* = the address that will be connected to,
+ *                     local_* = the socket's; AF_UNSPEC (disconnect):
+ *                     CHECMATE_SOCK_F_DISCONNECT, remote_* 0
  * socket_listen       local_*; arg = backlog
  * socket_accept       local_* of the listening socket
- * socket_sendmsg      remote_* = msg_name if given, else the peer; arg = size
+ * socket_sendmsg      remote_* = where the data goes: msg_name
+ *                     (CHECMATE_SOCK_F_MSG_NAME) on datagram sockets, the
+ *                     peer otherwise; TCP ignores msg_name except for Fast
+ *                     Open on an unconnected socket (MSG_FASTOPEN or
+ *                     TCP_FASTOPEN_CONNECT), which connects to it:
+ *                     CHECMATE_SOCK_F_CONNECTS; arg = size
  * socket_recvmsg      local_*, remote_* of the socket; arg = size; flags
- * socket_sock_rcv_skb remote_* = the packet's source, local_* = its destination
- * inet_conn_request   remote_* = the connecting peer, local_* = the listener
+ * socket_sock_rcv_skb remote_* = the packet's source, local_* = its
+ *                     destination; transport = the protocol of the header
+ *                     after the IPv4 header or IPv6 extension headers
+ * inet_conn_request   as socket_sock_rcv_skb, for the SYN
+ *
+ * cgroup_id is the cgroup v2 id of the socket (the cgroup of the task
+ * that created it; the id a cgroup's directory inode number), netns_cookie
+ * the cookie of its network namespace (SO_NETNS_COOKIE): the container
+ * identity, also in softirq where there is no current task.
  */
+
+/* checmate_sock_ctx.info */
+#define CHECMATE_SOCK_F_LOCAL		(1U << 0) /* local_* hold an address */
+#define CHECMATE_SOCK_F_REMOTE		(1U << 1) /* remote_* hold an address */
+#define CHECMATE_SOCK_F_PORTS		(1U << 2) /* *_port are transport ports */
+#define CHECMATE_SOCK_F_MSG_NAME	(1U << 3) /* remote_* from msg_name */
+#define CHECMATE_SOCK_F_CONNECTS	(1U << 4) /* sendmsg connects (Fast Open) */
+#define CHECMATE_SOCK_F_DISCONNECT	(1U << 5) /* connect(AF_UNSPEC) */
+#define CHECMATE_SOCK_F_BAD_ADDR	(1U << 6) /* the kernel will refuse it */
+#define CHECMATE_SOCK_F_FRAGMENT	(1U << 7) /* a non-first fragment */
+#define CHECMATE_SOCK_F_TRUNCATED	(1U << 8) /* packet ends in a header */
+
 struct checmate_sock_ctx {
 	__u32 family;
 	__u32 type;
@@ -146,6 +214,12 @@ struct checmate_sock_ctx {
 	__u32 remote_ip6[4];
 	__u32 arg;
 	__u32 flags;
+	/* Appended: programs built for the fields above stay valid. */
+	__u32 sock_family;
+	__u32 info;		/* CHECMATE_SOCK_F_* */
+	__u32 transport;	/* packet hooks: IPPROTO_* of the ports' header */
+	__u64 cgroup_id;
+	__u64 netns_cookie;
 };
 
 /*
@@ -155,6 +229,14 @@ struct checmate_sock_ctx {
  * file_open           ino, dev, mode, uid, gid; flags = f_flags
  * file_permission     as file_open; flags = MAY_* mask
  * inode_create        dir_ino, dev of the directory; mode = requested mode
+ *                     (S_IFREG and the permission bits, the umask
+ *                     applied unless the directory has a default ACL);
+ *                     crossed by open(O_CREAT) of a name not in the dentry
+ *                     cache (also an existing, uncached file: the kernel
+ *                     then opens it whatever the program says), mknod() of
+ *                     a regular file, mq_open(O_CREAT), bpffs pins; not by
+ *                     mkdir(), symlink(), link(), rename(), O_TMPFILE or
+ *                     mknod() of other types
  */
 struct checmate_file_ctx {
 	__u64 ino;
@@ -173,9 +255,14 @@ struct checmate_file_ctx {
  *
  * task_alloc          flags = clone_flags
  * bprm_check_security ino, dev of the file to execute; pid etc. = current
- * ptrace_access_check flags = PTRACE_MODE_* mode; target = the tracee;
- *                     descendant = 1 if the tracee is the caller or one of
- *                     its descendants (Yama's ptrace_scope 1 relation)
+ * ptrace_access_check flags = PTRACE_MODE_* mode: PTRACE_MODE_ATTACH (2)
+ *                     for ptrace attach, /proc/PID/mem, process_vm_*v(),
+ *                     pidfd_getfd(); PTRACE_MODE_READ (1) for the read
+ *                     checks (most /proc/PID files, kcmp()); plus
+ *                     PTRACE_MODE_FSCREDS or _REALCREDS; target = the
+ *                     tracee; descendant = 1 if the tracee is the caller or
+ *                     one of its descendants (Yama's ptrace_scope 1
+ *                     relation)
  * ptrace_traceme      target = the would-be tracer
  * task_kill           arg = signal number; target = the signalled task
  */
@@ -202,8 +289,19 @@ struct checmate_task_ctx {
  * path_chroot         ino/dev of the new root
  *
  * In all three, userns_level is the nesting level of the caller's user
- * namespace (0 in the initial one) and chrooted is 1 if the caller's root
- * is not the root of its mount namespace.
+ * namespace (0 in the initial one) and chrooted is the kernel's
+ * current_chrooted(): 1 if the caller's root is not the root of its mount
+ * namespace, that root found by following the mounts stacked on the
+ * namespace's root mount to the topmost one; else 0. A chroot() into any
+ * other directory, a mount's root included, gives 1; a root that took the
+ * namespace root's place (mount --move onto / and chroot("."), or
+ * pivot_root() from such a root) gives 0. In path_chroot it describes the
+ * caller before the chroot.
+ *
+ * sb_mount is crossed by every form of mount(2), not by the new mount API
+ * (fsopen(), fsmount(), move_mount(), open_tree(), mount_setattr());
+ * sb_umount by umount(2) and umount2(2), after the kernel's own checks
+ * (a locked mount fails with EINVAL before it); path_chroot by chroot(2).
  */
 struct checmate_mount_ctx {
 	__u64 flags;

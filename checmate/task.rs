@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Task contexts (`struct checmate_task_ctx`): the task hooks.
+
+use crate::ctx::encode_dev;
+use kernel::bindings;
+use kernel::bindings::checmate_task_ctx as TaskCtx;
+use kernel::ffi::{c_int, c_uint, c_ulong};
+
+/// Ids of `task` in the initial namespaces.
+///
+/// # Safety
+///
+/// `task` must be a valid task.
+unsafe fn from_task(ctx: &mut TaskCtx, task: *mut bindings::task_struct) {
+    // SAFETY: the caller guarantees `task` is valid; its creds are read
+    // under RCU by the helpers.
+    unsafe {
+        ctx.pid = bindings::task_pid_nr(task) as u32;
+        ctx.tgid = bindings::task_tgid_nr(task) as u32;
+        ctx.uid = bindings::task_uid(task).val;
+        ctx.gid = bindings::task_gid(task).val;
+    }
+}
+
+pub(crate) unsafe fn task_alloc(
+    ctx: &mut TaskCtx,
+    task: *mut bindings::task_struct,
+    clone_flags: c_ulong,
+) {
+    // SAFETY: valid hook arguments.
+    unsafe { from_task(ctx, task) };
+    // The new task has no pid yet: the fields hold a copy of the parent's.
+    ctx.pid = 0;
+    ctx.tgid = 0;
+    ctx.flags = clone_flags as u64;
+}
+
+pub(crate) unsafe fn bprm_check_security(ctx: &mut TaskCtx, bprm: *mut bindings::linux_binprm) {
+    // SAFETY: `current` is always valid; `bprm->file` is the open executable.
+    unsafe {
+        from_task(ctx, bindings::get_current());
+        let inode = &*(*(*bprm).file).f_inode;
+        ctx.ino = inode.i_ino as u64;
+        ctx.dev = encode_dev((*inode.i_sb).s_dev);
+    }
+}
+
+/// Is `task` the caller or one of its descendants? Yama's
+/// `task_is_descendant()`, walking `real_parent` up to the idle task.
+///
+/// # Safety
+///
+/// `task` must be a valid task.
+unsafe fn is_caller_or_descendant(task: *mut bindings::task_struct) -> bool {
+    let _guard = crate::rcu::read_lock();
+    // SAFETY: `current` is valid.
+    let me = unsafe { bindings::task_tgid_nr(bindings::get_current()) };
+    let mut walker = task;
+    // SAFETY: under RCU every task on the `real_parent` chain stays valid;
+    // the chain ends at the idle task (pid 0), its own parent.
+    unsafe {
+        while bindings::task_pid_nr(walker) != 0 {
+            if bindings::task_tgid_nr(walker) == me {
+                return true;
+            }
+            walker = bindings::checmate_real_parent(walker);
+        }
+    }
+    false
+}
+
+pub(crate) unsafe fn ptrace_access_check(
+    ctx: &mut TaskCtx,
+    child: *mut bindings::task_struct,
+    mode: c_uint,
+) {
+    // SAFETY: valid hook arguments.
+    unsafe { from_task(ctx, child) };
+    ctx.flags = mode as u64;
+    // SAFETY: as above.
+    ctx.descendant = unsafe { is_caller_or_descendant(child) } as u32;
+}
+
+pub(crate) unsafe fn ptrace_traceme(ctx: &mut TaskCtx, parent: *mut bindings::task_struct) {
+    // SAFETY: valid hook arguments.
+    unsafe { from_task(ctx, parent) };
+}
+
+pub(crate) unsafe fn task_kill(
+    ctx: &mut TaskCtx,
+    p: *mut bindings::task_struct,
+    _info: *mut bindings::kernel_siginfo,
+    sig: c_int,
+    _cred: *const bindings::cred,
+) {
+    // SAFETY: valid hook arguments.
+    unsafe { from_task(ctx, p) };
+    ctx.arg = sig as u32;
+}

@@ -313,6 +313,60 @@ static int t_mount(void)
 	return umount(TEST_MNT);
 }
 
+/*
+ * sb_mount: chrooted, the kernel's current_chrooted(): 1 in a chroot, be
+ * its root a directory or the root of a mount, 0 otherwise.
+ */
+#define TEST_JAIL "/tmp/checmate-ctx-jail"
+#define TEST_JAIL_MNT "/tmp/checmate-ctx-jail-mnt"
+
+static long long v_not_chrooted(void)
+{
+	mkdir(TEST_MNT, 0700);
+	return 0;
+}
+
+static long long v_chrooted(void)
+{
+	struct stat st, parent;
+
+	mkdir(TEST_JAIL, 0700);
+	mkdir(TEST_JAIL "/m", 0700);
+	mkdir(TEST_JAIL_MNT, 0700);
+	if (stat(TEST_JAIL_MNT, &st) || stat("/tmp", &parent))
+		return -1;
+	/* The jail's tmpfs, once for all cases. */
+	if (st.st_dev == parent.st_dev &&
+	    mount("none", TEST_JAIL_MNT, "tmpfs", 0, NULL))
+		return -1;
+	mkdir(TEST_JAIL_MNT "/m", 0700);
+	return 1;
+}
+
+/* chroot(@jail), mount and umount a tmpfs on its /m, leave the chroot. */
+static int mount_in_jail(const char *jail)
+{
+	int root = open("/", O_RDONLY | O_DIRECTORY), ret;
+
+	if (root < 0 || chroot(jail))
+		return -1;
+	ret = mount("none", "/m", "tmpfs", 0, NULL) ? errno : umount("/m");
+	if (fchdir(root) || chroot(".") || chdir("/"))
+		ret = -1;
+	close(root);
+	return ret;
+}
+
+static int t_mount_jail(void)
+{
+	return mount_in_jail(TEST_JAIL);
+}
+
+static int t_mount_jail_mnt(void)
+{
+	return mount_in_jail(TEST_JAIL_MNT);
+}
+
 FIXTURE(ctx) {
 	int prog[2];
 };
@@ -348,6 +402,9 @@ CASE(create_mode, H(INODE_CREATE), FILE_OFF(mode), 4, v_create_mode, t_create, 0
 CASE(kill_signal, H(TASK_KILL), TASK_OFF(arg), 4, v_sigchld, t_kill, 0);
 CASE(kill_target, H(TASK_KILL), TASK_OFF(pid), 4, v_self, t_kill, 0);
 CASE(mount_fstype, H(SB_MOUNT), MOUNT_OFF(fstype), 4, v_tmpf, t_mount, 0);
+CASE(mount_not_chrooted, H(SB_MOUNT), MOUNT_OFF(chrooted), 4, v_not_chrooted, t_mount, 0);
+CASE(mount_chrooted_dir, H(SB_MOUNT), MOUNT_OFF(chrooted), 4, v_chrooted, t_mount_jail, 0);
+CASE(mount_chrooted_root, H(SB_MOUNT), MOUNT_OFF(chrooted), 4, v_chrooted, t_mount_jail_mnt, 0);
 
 FIXTURE_SETUP(ctx)
 {

@@ -224,6 +224,59 @@ TEST(file_rate_limit)
 	ASSERT_EQ(0, ctl("reset inode_create"));
 }
 
+/* Make 20 regular files with mknod(): as create_files(). */
+static int mknod_files(void *dir)
+{
+	int made = 0, quota = 0;
+
+	for (int i = 0; i < 20; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/n%d", (char *)dir, i);
+		if (!mknod(path, S_IFREG | 0600, 0))
+			made++;
+		else if (errno == EDQUOT)
+			quota = 1;
+	}
+	return made + (quota ? 100 : 0);
+}
+
+/* Make 20 directories and 20 symlinks: how many of the 40 were made. */
+static int mkdir_symlink(void *dir)
+{
+	int made = 0;
+
+	for (int i = 0; i < 20; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/d%d", (char *)dir, i);
+		made += !mkdir(path, 0700);
+		snprintf(path, sizeof(path), "%s/l%d", (char *)dir, i);
+		made += !symlink("target", path);
+	}
+	return made;
+}
+
+/* The header's list: mknod(S_IFREG) is limited, mkdir() and symlink() not. */
+TEST(file_rate_limit_paths)
+{
+	long long id = make_cgroup(RATE_CG);
+	int in;
+
+	ASSERT_LT(0, id);
+	mkdir("/tmp/rate-mknod", 0700);
+	mkdir("/tmp/rate-dirs", 0700);
+	mkdir("/sys/fs/bpf/rate2", 0700);
+	ASSERT_EQ(0, ctl("load samples/file_rate_limit.bpf.o --pin-maps /sys/fs/bpf/rate2"));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/rate2/rate_config u32:0 u64:%lld,u32:5,u32:0",
+			 id));
+	in = in_child(RATE_CG, mknod_files, "/tmp/rate-mknod");
+	EXPECT_LE(100 + 5, in);
+	EXPECT_GE(100 + 10, in);
+	EXPECT_EQ(40, in_child(RATE_CG, mkdir_symlink, "/tmp/rate-dirs"));
+	ASSERT_EQ(0, ctl("reset inode_create"));
+}
+
 #define PORTMAP_CG "/sys/fs/cgroup/portmap"
 
 static int bound_port(void *port)
@@ -266,6 +319,66 @@ static int attach_victim(void *unused)
 	return 0;
 }
 
+/* PTRACE_SEIZE the victim; the tracer's exit ends the trace. */
+static int seize_victim(void *unused)
+{
+	return ptrace(PTRACE_SEIZE, victim, 0, 0) ? errno : 0;
+}
+
+/* Fork a child and PTRACE_SEIZE it: a descendant. */
+static int seize_own_child(void *unused)
+{
+	pid_t c = fork();
+	int ret;
+
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	if (c < 0)
+		return 100;
+	ret = ptrace(PTRACE_SEIZE, c, 0, 0) ? errno : 0;
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	return ret;
+}
+
+/*
+ * The read-mode checks (PTRACE_MODE_READ) behind /proc/PID files: read
+ * environ (mm_access()), readlink exe (proc_fd_access_allowed()).
+ */
+static int read_victim_proc(void *unused)
+{
+	char path[64], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", victim);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return 100 + errno;
+	snprintf(path, sizeof(path), "/proc/%d/exe", victim);
+	return readlink(path, buf, sizeof(buf)) < 0 ? 150 + errno : 0;
+}
+
+/* /proc/PID/mem: an attach-mode check (PTRACE_MODE_ATTACH_FSCREDS). */
+static int open_victim_mem(void *unused)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", victim);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
 TEST(yama_ptrace_scope_1)
 {
 	victim = fork();
@@ -277,27 +390,39 @@ TEST(yama_ptrace_scope_1)
 	ASSERT_EQ(0, ctl("load samples/yama_ptrace.bpf.o"));
 	/* The parent may trace its child... */
 	EXPECT_EQ(0, attach_victim(NULL));
-	/* ...a sibling may not. */
+	EXPECT_EQ(0, open_victim_mem(NULL));
+	EXPECT_EQ(0, in_child(NULL, seize_own_child, NULL));
+	/* ...a sibling may not attach, by any way of attaching... */
 	EXPECT_EQ(EPERM, in_child(NULL, attach_victim, NULL));
+	EXPECT_EQ(EPERM, in_child(NULL, seize_victim, NULL));
+	EXPECT_EQ(EACCES, in_child(NULL, open_victim_mem, NULL));
+	/* ...but the read-mode checks stay Yama's scope 1: allowed. */
+	EXPECT_EQ(0, in_child(NULL, read_victim_proc, NULL));
 	ASSERT_EQ(0, ctl("reset ptrace_access_check"));
 	EXPECT_EQ(0, in_child(NULL, attach_victim, NULL));
+	EXPECT_EQ(0, in_child(NULL, seize_victim, NULL));
+	EXPECT_EQ(0, in_child(NULL, open_victim_mem, NULL));
 	kill(victim, SIGKILL);
 	waitpid(victim, NULL, 0);
 }
 
 #define CHROOT_CG "/sys/fs/cgroup/chroot"
 
-/* The jail is a directory, not the root of a mount (see checmate_mount_ctx). */
+/* A jail that is a plain directory, and one that is the root of a tmpfs. */
 #define JAIL "/tmp/jail"
+#define JAIL_MNT "/tmp/jail-mnt"
+/* Where a child of a new mount namespace builds its container root. */
+#define NEWROOT "/tmp/newroot"
 
 static int do_chroot(void *unused)
 {
 	return chroot(JAIL) ? errno : 0;
 }
 
-static int mount_in_chroot(void *unused)
+/* chroot(@jail), then mount a tmpfs on its /mnt. */
+static int mount_in_chroot(void *jail)
 {
-	if (chroot(JAIL))
+	if (chroot(jail))
 		return 100 + errno;
 	return mount("none", "/mnt", "tmpfs", 0, NULL) ? errno : 0;
 }
@@ -309,23 +434,64 @@ static int mount_outside(void *unused)
 	return umount("/tmp/hardchroot-mnt") ? errno : 0;
 }
 
+/*
+ * A container's root in a new mount namespace: a tmpfs moved onto / and
+ * entered with chroot(".") (switch_root), then, if @pivot, pivot_root()
+ * into a second tmpfs. Either way the root is the namespace's root (after
+ * following the mounts on it): not chrooted, so the mount is allowed.
+ */
+static int mount_in_container(void *pivot)
+{
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return 100;
+	if (mount("none", NEWROOT, "tmpfs", 0, NULL) ||
+	    mkdir(NEWROOT "/mnt", 0700) || mkdir(NEWROOT "/next", 0700))
+		return 101;
+	if (chdir(NEWROOT) || mount(NEWROOT, "/", NULL, MS_MOVE, NULL) ||
+	    chroot(".") || chdir("/"))
+		return 102;
+	if (pivot) {
+		if (mount("none", "/next", "tmpfs", 0, NULL) ||
+		    mkdir("/next/old", 0700) || mkdir("/next/mnt", 0700))
+			return 103;
+		if (syscall(SYS_pivot_root, "/next", "/next/old") || chdir("/"))
+			return 104;
+		if (access("/old/next", F_OK))
+			return 105;
+	}
+	return mount("none", "/mnt", "tmpfs", 0, NULL) ? errno : 0;
+}
+
 TEST(hardchroot)
 {
 	ASSERT_LE(0, make_cgroup(CHROOT_CG));
 	mkdir("/tmp/hardchroot-mnt", 0700);
 	mkdir(JAIL, 0700);
 	mkdir(JAIL "/mnt", 0700);
+	mkdir(JAIL_MNT, 0700);
+	ASSERT_EQ(0, mount("none", JAIL_MNT, "tmpfs", 0, NULL));
+	mkdir(JAIL_MNT "/mnt", 0700);
+	mkdir(NEWROOT, 0700);
 	mkdir("/sys/fs/bpf/chroot", 0700);
 	ASSERT_EQ(0, ctl("load samples/hardchroot.bpf.o --pin-maps /sys/fs/bpf/chroot"));
 	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/chroot/chroot_cgroup u32:0 cgroup:" CHROOT_CG));
 	EXPECT_EQ(EPERM, in_child(CHROOT_CG, do_chroot, NULL));
 	EXPECT_EQ(0, in_child(NULL, do_chroot, NULL));
-	EXPECT_EQ(EPERM, in_child(NULL, mount_in_chroot, NULL));
+	/* Chrooted into a directory or into a mount's root: no mount. */
+	EXPECT_EQ(EPERM, in_child(NULL, mount_in_chroot, JAIL));
+	EXPECT_EQ(EPERM, in_child(NULL, mount_in_chroot, JAIL_MNT));
+	/* Not chrooted: allowed, also with a container's root. */
 	EXPECT_EQ(0, in_child(NULL, mount_outside, NULL));
+	EXPECT_EQ(0, in_child(NULL, mount_in_container, (void *)0));
+	EXPECT_EQ(0, in_child(NULL, mount_in_container, (void *)1));
 	ASSERT_EQ(0, ctl("reset path_chroot"));
 	ASSERT_EQ(0, ctl("reset sb_mount"));
-	EXPECT_EQ(0, in_child(NULL, mount_in_chroot, NULL));
+	EXPECT_EQ(0, in_child(NULL, mount_in_chroot, JAIL));
+	EXPECT_EQ(0, in_child(NULL, mount_in_chroot, JAIL_MNT));
 	umount(JAIL "/mnt");
+	umount(JAIL_MNT "/mnt");
+	umount(JAIL_MNT);
 }
 
 static int write_file(const char *path, const char *s)

@@ -482,6 +482,44 @@ pub(crate) unsafe fn socket_create(
     }
 }
 
+/// The address a bind really binds (`__inet_bind`, `__inet6_bind`,
+/// `raw_bind`, `ping_check_bind_addr`, `rawv6_bind`), or `None` if the
+/// kernel refuses it.
+fn bind_addr(si: &SockInfo, ua: &UserAddr) -> Option<Addr> {
+    match si.family {
+        AF_INET => {
+            let (port, ip4) = ua.sin?;
+            if si.is_raw() {
+                // `raw_bind()` reads the address whatever the family.
+                return Some(Addr::v4(port, ip4));
+            }
+            // AF_UNSPEC is AF_INET if the address is INADDR_ANY.
+            let ok = ua.family == AF_INET || (ua.family == AF_UNSPEC && ip4 == 0);
+            ok.then(|| Addr::v4(port, ip4))
+        }
+        AF_INET6 => {
+            let (port, ip6) = ua.sin6?;
+            let min = if si.is_ping() {
+                SIN6_FULL_LEN
+            } else {
+                SIN6_LEN
+            };
+            if ua.len < min || ua.family != AF_INET6 {
+                return None;
+            }
+            if is_mapped(&ip6) {
+                // Only TCP and UDP bind IPv4 on an IPv6 socket.
+                if si.is_raw() || si.is_ping() || si.v6only {
+                    return None;
+                }
+                return Some(Addr::v4(port, ip6[3]));
+            }
+            Some(Addr::v6_or_mapped(port, ip6))
+        }
+        _ => None,
+    }
+}
+
 /// # Safety
 ///
 /// The arguments must be the valid arguments of the LSM hook of the same

@@ -1,9 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Egress allowlist: processes in the cgroup held by egress_cgroup may
- * connect (and send UDP datagrams) only to the IPv4/IPv6 address and port
- * pairs in egress_allow; a port of 0 there allows every port of the address.
+ * connect, and send, only to the IPv4/IPv6 address and port pairs in
+ * egress_allow; a port of 0 there allows every port of the address (and is
+ * the only entry that allows raw and ping sockets, which have no ports).
  * Anything else fails with ECONNREFUSED. Other processes are not affected.
+ *
+ * What it checks, by the address the kernel really uses (the context's):
+ * - connect(2) of TCP, UDP, raw and ping sockets, including TCP Fast Open
+ *   with TCP_FASTOPEN_CONNECT (its connect carries the address);
+ * - sendto/sendmsg/sendmmsg on every datagram socket (UDP, raw, ping):
+ *   the msg_name address, AF_UNSPEC as the kernel reads it, or the peer of
+ *   a connected socket (also one connected before the policy or outside
+ *   the cgroup and passed in);
+ * - sendto(MSG_FASTOPEN) on an unconnected TCP socket, which connects;
+ * - IPv4 through an AF_INET6 socket (::ffff:a.b.c.d, or AF_INET in a
+ *   datagram msg_name): checked against the IPv4 entries;
+ * - io_uring's connect, send, sendmsg and send_zc, which reach the same
+ *   hooks;
+ * - an address the kernel would refuse anyway is refused here too.
+ *
+ * What it does not cover: data sent on TCP connections that exist already
+ * (accepted from outside, or passed in from outside the cgroup: they were
+ * not connected by the cgroup), sockets of other families (AF_PACKET needs
+ * CAP_NET_RAW; deny it at socket_create if the cgroup may have it), and
+ * traffic the kernel sends on its own (ICMP errors, TCP resets).
  */
 #include "checmate_policy.h"
 
@@ -26,14 +47,21 @@ static __always_inline int egress_check(struct checmate_sock_ctx *ctx)
 {
 	struct egress_key key = {};
 
-	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+	if (!inet_sock(ctx))
 		return 0;
 	if (!IN_POLICY_CGROUP(egress_cgroup))
 		return 0;
+	if (ctx->info & CHECMATE_SOCK_F_BAD_ADDR)
+		return -ECONNREFUSED;
+	/* Disconnecting, or no destination: nothing is sent. */
+	if (!(ctx->info & CHECMATE_SOCK_F_REMOTE))
+		return 0;
+	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+		return -ECONNREFUSED;
 	key.family = ctx->family;
-	key.port = ctx->remote_port;
+	key.port = remote_port(ctx);
 	remote_addr(key.addr, ctx);
-	if (bpf_map_lookup_elem(&egress_allow, &key))
+	if (key.port && bpf_map_lookup_elem(&egress_allow, &key))
 		return 0;
 	key.port = 0;
 	if (bpf_map_lookup_elem(&egress_allow, &key))
@@ -50,8 +78,11 @@ int egress_connect(struct checmate_sock_ctx *ctx)
 SEC("checmate/socket_sendmsg")
 int egress_sendmsg(struct checmate_sock_ctx *ctx)
 {
-	/* Connected sockets were checked at connect(). */
-	if (ctx->type != SOCK_DGRAM)
+	/*
+	 * Stream sockets send to their peer, checked when the cgroup connected
+	 * it; Fast Open connects here.
+	 */
+	if (ctx->type == SOCK_STREAM && !(ctx->info & CHECMATE_SOCK_F_CONNECTS))
 		return 0;
 	return egress_check(ctx);
 }

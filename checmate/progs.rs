@@ -199,16 +199,28 @@ fn state(hook: Hook) -> Result<&'static Mutex<HookState>> {
 /// Publishes what the hot path must run for `st`, after every allocation
 /// has succeeded; the old array is freed after a grace period.
 fn publish(hook: Hook, st: &mut HookState, progs: KVec<Entry>) -> Result {
-    let run = st.mode != Mode::Disabled && !progs.is_empty();
-    let new = if run {
-        Some(RcuNode::new(ProgArray {
-            entries: copy(&progs, 0)?,
-            enforce: st.mode != Mode::LogOnly,
-            report: st.audit || st.mode == Mode::LogOnly,
-        })?)
-    } else {
-        None
-    };
+    let new = prepare(st, &progs)?;
+    install(hook, st, progs, new);
+    Ok(())
+}
+
+/// The array the hot path must run for `progs` in the mode of `st`, if any:
+/// every allocation of a publication, done before anything changes.
+fn prepare(st: &HookState, progs: &KVec<Entry>) -> Result<Option<KBox<RcuNode<ProgArray>>>> {
+    if st.mode == Mode::Disabled || progs.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(RcuNode::new(ProgArray {
+        entries: copy(progs, 0)?,
+        enforce: st.mode != Mode::LogOnly,
+        report: st.audit || st.mode == Mode::LogOnly,
+    })?))
+}
+
+/// Makes `progs` the programs of `hook` and `new` (from [`prepare`]) the
+/// array the hot path runs. Cannot fail.
+fn install(hook: Hook, st: &mut HookState, progs: KVec<Entry>, new: Option<KBox<RcuNode<ProgArray>>>) {
+    let run = new.is_some();
     st.progs = progs;
     let was_running = PUBLISHED[hook.index()].is_set();
     // A hook that stops running is switched off before its array goes; one
@@ -222,7 +234,6 @@ fn publish(hook: Hook, st: &mut HookState, progs: KVec<Entry>) -> Result {
         switch::set(hook, true);
     }
     drop(old);
-    Ok(())
 }
 
 /// A copy of `progs`, with room for `extra` more.
@@ -262,12 +273,16 @@ pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
     }
     let stats = Arc::new(Counters::new(2)?, GFP_KERNEL)?;
     let mut progs = copy(&st.progs, 1)?;
+    progs.push(Entry { prog, stats }, GFP_KERNEL)?;
+    // Allocate everything first: a refused attach must freeze nothing.
+    let new = prepare(&*st, &progs)?;
     if st.locked {
         let data = st.maps_frozen;
-        seal::protect(&[&prog], data, &mut st.held)?;
+        let prog = &progs[progs.len() - 1].prog;
+        seal::protect(&[prog], data, &mut st.held)?;
     }
-    progs.push(Entry { prog, stats }, GFP_KERNEL)?;
-    publish(hook, &mut st, progs)
+    install(hook, &mut *st, progs, new);
+    Ok(())
 }
 
 /// Stops running `prog` on `hook`. `EPERM` if locked or the mode forbids it,

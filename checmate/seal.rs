@@ -270,6 +270,7 @@ pub(crate) fn protect(progs: &[&crate::bpf::Prog], data: bool, held: &mut KVec<H
     if data && !first.data_maps.iter().all(|m| m.freezable()) {
         return Err(errno(bindings::EOPNOTSUPP));
     }
+    held.reserve(first.prog_arrays.len(), GFP_KERNEL)?;
     // Freeze prog arrays until the walk finds no new one.
     let mut frozen = 0;
     let all = loop {
@@ -282,7 +283,6 @@ pub(crate) fn protect(progs: &[&crate::bpf::Prog], data: bool, held: &mut KVec<H
         }
         frozen = r.prog_arrays.len();
     };
-    held.reserve(all.prog_arrays.len(), GFP_KERNEL)?;
     for m in all.prog_arrays.iter() {
         if !held.iter().any(|h| h.0 == m.0) {
             held.push(HeldMap::new(m), GFP_KERNEL)?;

@@ -75,13 +75,6 @@ pid_t rust_helper_task_tgid_nr(struct task_struct *task)
 	return task_tgid_nr(task);
 }
 
-/* get_fs_root() of current; @root stays empty for a task without fs. */
-void rust_helper_checmate_current_root(struct path *root)
-{
-	if (current->fs)
-		get_fs_root(current->fs, root);
-}
-
 /* static_branch_enable()/static_branch_disable() of an LSM slot's key. */
 void rust_helper_checmate_static_branch_set(struct static_key_false *key,
 					    bool on)

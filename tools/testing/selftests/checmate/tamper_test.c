@@ -112,9 +112,13 @@ TEST(trampolines_refused_on_checmate_programs)
 		{ "trace_entry", "policy" },
 		{ "trace_exit", "policy" },
 	};
+	struct bpf_object *attack_objs[ARRAY_LEN(attacks)] = {};
+	struct bpf_link *links[ARRAY_LEN(attacks)] = {};
+
 	for (size_t i = 0; i < ARRAY_LEN(attacks); i++) {
 		attack = bpf_object__open_file("tamper_attack.bpf.o", NULL);
 		ASSERT_NE(NULL, attack);
+		attack_objs[i] = attack;
 		bpf_object__for_each_program(p, attack)
 			bpf_program__set_autoload(p, false);
 		p = bpf_object__find_program_by_name(attack, attacks[i][0]);
@@ -123,15 +127,20 @@ TEST(trampolines_refused_on_checmate_programs)
 		ASSERT_EQ(0, bpf_program__set_attach_target(p, fd, attacks[i][1]));
 		EXPECT_EQ(-EINVAL, bpf_object__load(attack)) {
 			TH_LOG("%s on a Checmate program was loaded", attacks[i][0]);
-			/* Show what it would do: the hook no longer decides. */
-			bpf_link__destroy(bpf_program__attach_trace(p));
+			/* Keep it attached: the check below shows its effect. */
+			links[i] = i == 0 ?
+				bpf_program__attach_freplace(p, fd, attacks[i][1]) :
+				bpf_program__attach_trace(p);
 		}
-		bpf_object__close(attack);
 	}
 	EXPECT_EQ(DENY_ERRNO, connect_errno(4243));
 	query(hook, &after);
 	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
 	EXPECT_EQ(CHECMATE_QUERY_F_LOCKED, after.flags);
+	for (size_t i = 0; i < ARRAY_LEN(attacks); i++) {
+		bpf_link__destroy(links[i]);
+		bpf_object__close(attack_objs[i]);
+	}
 	bpf_object__close(target);
 }
 

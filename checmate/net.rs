@@ -191,8 +191,8 @@ struct SockInfo {
     /// `sk_v6_rcv_saddr` and `np->saddr`.
     rcv_saddr6: [u32; 4],
     np_saddr6: [u32; 4],
-    /// A pending corked UDP datagram: its family, destination and port.
-    pending: Option<(u32, u32, u32)>,
+    /// The destination of a pending corked UDP datagram.
+    pending: Option<Addr>,
     /// TCP: `tp->repair`, and `DEFER_CONNECT` set.
     repair: bool,
 }
@@ -305,9 +305,18 @@ fn sock_info(sk: &bindings::sock) -> SockInfo {
             let fl4 = unsafe { &inet.cork.fl.u.ip4 };
             // SAFETY: the ports member of the union of plain integers.
             let dport = unsafe { fl4.uli.ports.dport };
-            si.pending = Some((AF_INET, u16::from_be(dport) as u32, fl4.daddr));
-        } else if pending != 0 {
-            si.pending = Some((pending, 0, 0));
+            si.pending = Some(Addr::v4(u16::from_be(dport) as u32, fl4.daddr));
+        } else if pending == AF_INET6 {
+            // SAFETY: as above; `ip6_append_data()` set the IPv6 member.
+            let fl6 = unsafe { &inet.cork.fl.u.ip6 };
+            // SAFETY: as above.
+            let dport = unsafe { fl6.uli.ports.dport };
+            si.pending = Some(Addr {
+                family: AF_INET6,
+                port: u16::from_be(dport) as u32,
+                ip4: 0,
+                ip6: ip6_words(&fl6.daddr),
+            });
         }
     }
     if si.is_tcp() {
@@ -625,11 +634,12 @@ fn connect_addr(si: &SockInfo, ua: &UserAddr) -> Option<Addr> {
     }
 }
 
+/// `socket_connect` but for the routing header (`apply_first_hop()`).
+///
 /// # Safety
 ///
-/// The arguments must be the valid arguments of the LSM hook of the same
-/// name (`hooks.rs` passes them on from the LSM framework).
-pub(crate) unsafe fn socket_connect(
+/// The arguments must be the valid arguments of the LSM hook `socket_connect`.
+unsafe fn socket_connect_dest(
     ctx: &mut SockCtx,
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
@@ -751,11 +761,12 @@ fn datagram_addr(si: &SockInfo, ua: &UserAddr) -> Result<Option<Addr>, ()> {
     }
 }
 
+/// `socket_sendmsg` but for the routing header (`apply_first_hop()`).
+///
 /// # Safety
 ///
-/// The arguments must be the valid arguments of the LSM hook of the same
-/// name (`hooks.rs` passes them on from the LSM framework).
-pub(crate) unsafe fn socket_sendmsg(
+/// The arguments must be the valid arguments of the LSM hook `socket_sendmsg`.
+unsafe fn socket_sendmsg_dest(
     ctx: &mut SockCtx,
     sock: *mut bindings::socket,
     msg: *mut bindings::msghdr,
@@ -811,12 +822,10 @@ pub(crate) unsafe fn socket_sendmsg(
         return;
     }
     if si.is_udp() {
-        if let Some((family, port, ip4)) = si.pending {
+        if let Some(a) = si.pending {
             // A corked datagram is pending: the data joins it and goes
             // where it goes, whatever `msg_name` says.
-            if family == AF_INET {
-                set_remote(ctx, Addr::v4(port, ip4));
-            }
+            set_remote(ctx, a);
             return;
         }
     }
@@ -836,6 +845,90 @@ pub(crate) unsafe fn socket_sendmsg(
             set_remote(ctx, ua.as_given());
             ctx.info |= F_MSG_NAME | F_BAD_ADDR;
         }
+    }
+}
+
+/// `fl6_update_dst()`: the first hop of the IPv6 routing header that `sk`
+/// sends with (`IPV6_RTHDR`), to which its IPv6 packets are addressed.
+fn first_hop(sk: &bindings::sock) -> Option<[u32; 4]> {
+    if sk.__sk_common.skc_family as u32 != AF_INET6 {
+        return None;
+    }
+    // SAFETY: every `AF_INET6` sock is the `sk` of an `inet_sock`.
+    let inet = unsafe { &*ptr::from_ref(sk).cast::<bindings::inet_sock>() };
+    // SAFETY: an `AF_INET6` inet_sock's `pinet6` points to its
+    // `ipv6_pinfo` for the life of the sock.
+    let np = unsafe { inet.pinet6.as_ref() }?;
+    let _guard = crate::rcu::read_lock();
+    // SAFETY: `np->opt` is an RCU pointer to options freed after a grace
+    // period (`txopt_put()`), read once inside the read-side section above.
+    let opt = unsafe { ptr::read_volatile(&np.opt).as_ref() }?;
+    // SAFETY: `srcrt` is null or points into the options' allocation.
+    let rt = unsafe { opt.srcrt.as_ref() }?;
+    let len = (rt.hdrlen as usize + 1) << 3;
+    let index = match rt.type_ {
+        // IPV6_SRCRT_TYPE_0, IPV6_SRCRT_STRICT, IPV6_SRCRT_TYPE_2
+        0..=2 => 0,
+        // IPV6_SRCRT_TYPE_4: `segments[segments_left]`
+        4 => rt.segments_left as usize,
+        _ => return None,
+    };
+    let off = 8 + 16 * index;
+    if off + 16 > len {
+        return None;
+    }
+    // SAFETY: the header is `len` bytes long (checked when it was set, and
+    // above for this address).
+    Some(unsafe { ptr::read_unaligned(ptr::from_ref(rt).cast::<u8>().add(off).cast::<[u32; 4]>()) })
+}
+
+/// An IPv6 destination is sent to the first hop of the socket's routing
+/// header, if it has one.
+///
+/// # Safety
+///
+/// `sock` must be a valid socket.
+unsafe fn apply_first_hop(ctx: &mut SockCtx, sock: *const bindings::socket) {
+    if ctx.family != AF_INET6 || ctx.info & F_REMOTE == 0 {
+        return;
+    }
+    // SAFETY: the caller guarantees `sock` is valid; `sk` is null or valid.
+    if let Some(hop) = unsafe { (*sock).sk.as_ref() }.and_then(first_hop) {
+        ctx.remote_ip6 = hop;
+    }
+}
+
+/// # Safety
+///
+/// The arguments must be the valid arguments of the LSM hook of the same
+/// name (`hooks.rs` passes them on from the LSM framework).
+pub(crate) unsafe fn socket_connect(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    addr: *mut bindings::sockaddr,
+    len: c_int,
+) {
+    // SAFETY: as required of this function.
+    unsafe {
+        socket_connect_dest(ctx, sock, addr, len);
+        apply_first_hop(ctx, sock);
+    }
+}
+
+/// # Safety
+///
+/// The arguments must be the valid arguments of the LSM hook of the same
+/// name (`hooks.rs` passes them on from the LSM framework).
+pub(crate) unsafe fn socket_sendmsg(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    msg: *mut bindings::msghdr,
+    size: c_int,
+) {
+    // SAFETY: as required of this function.
+    unsafe {
+        socket_sendmsg_dest(ctx, sock, msg, size);
+        apply_first_hop(ctx, sock);
     }
 }
 

@@ -106,8 +106,9 @@ static int load_copy(unsigned int hook, int map, int tgid, int off, int val, int
 		insns[n++] = JNE_IMM(2, val, 0);
 	}
 	insns[n++] = ST_MEM(BPF_W, 10, -4, 0);
-	insns[n++] = LD_MAP_FD(1, map);
-	n++;
+	/* LD_MAP_FD: two instructions. */
+	insns[n++] = INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map);
+	insns[n++] = INSN(0, 0, 0, 0, 0);
 	insns[n++] = MOV64_REG(2, 10);
 	insns[n++] = ALU64_IMM(BPF_ADD, 2, -4);
 	insns[n++] = CALL(BPF_FUNC_map_lookup_elem);
@@ -570,8 +571,10 @@ TEST_F(oracle, socket_sendmsg_recvmsg)
 
 /* A packet received: remote = the source recvfrom() sees. */
 static void rcv_case(struct __test_metadata *_metadata, FIXTURE_DATA(oracle) *self,
-		     int rfamily, int sfamily, const char *what)
+		     int rfamily, int sfamily, int ipopts, const char *what)
 {
+	/* IPv4 options: NOP, NOP, NOP, end (4 bytes: ihl 6). */
+	static const unsigned char opts[4] = { 1, 1, 1, 0 };
 	struct sockaddr_in6 rs = { .sin6_family = AF_INET6 }, from, to;
 	struct checmate_sock_ctx e;
 	struct record r;
@@ -593,6 +596,8 @@ static void rcv_case(struct __test_metadata *_metadata, FIXTURE_DATA(oracle) *se
 		to = lo6(ntohs(rs.sin6_port));
 		len = sizeof(to);
 	}
+	if (ipopts)
+		ASSERT_EQ(0, setsockopt(snd, IPPROTO_IP, IP_OPTIONS, opts, sizeof(opts)));
 	ASSERT_EQ(0, oracle_on(_metadata, self, H(SOCKET_SOCK_RCV_SKB), 1, OFF(local_port),
 			       ntohs(rs.sin6_port)));
 	ASSERT_EQ(3, sendto(snd, "abc", 3, 0, SA(to), len));
@@ -612,10 +617,11 @@ static void rcv_case(struct __test_metadata *_metadata, FIXTURE_DATA(oracle) *se
 
 TEST_F(oracle, socket_sock_rcv_skb)
 {
-	rcv_case(_metadata, self, AF_INET, AF_INET, "udp4");
-	rcv_case(_metadata, self, AF_INET6, AF_INET6, "udp6");
+	rcv_case(_metadata, self, AF_INET, AF_INET, 0, "udp4");
+	rcv_case(_metadata, self, AF_INET, AF_INET, 1, "udp4 with IP options");
+	rcv_case(_metadata, self, AF_INET6, AF_INET6, 0, "udp6");
 	/* Dual stack: IPv4 on an AF_INET6 socket is AF_INET. */
-	rcv_case(_metadata, self, AF_INET6, AF_INET, "udp4 on [::]");
+	rcv_case(_metadata, self, AF_INET6, AF_INET, 0, "udp4 on [::]");
 }
 
 /* A SYN to a listener of @lfamily from a client of @cfamily. */
@@ -776,6 +782,38 @@ TEST_F(oracle, tcp_fastopen_sendto_connects)
 	close(l);
 }
 
+/*
+ * Fault 2, UDP: with a corked datagram pending (MSG_MORE), msg_name is
+ * ignored: the data joins the datagram, to its destination.
+ */
+TEST_F(oracle, udp_corked_sendto_goes_to_the_pending_destination)
+{
+	struct sockaddr_in a = sin4(LO, 0), b = sin4(LO, 0);
+	socklen_t len = sizeof(a);
+	int ra = socket(AF_INET, SOCK_DGRAM, 0), rb = socket(AF_INET, SOCK_DGRAM, 0);
+	int snd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct record r;
+	char buf[8];
+
+	ASSERT_EQ(0, bind(ra, SA(a), sizeof(a)));
+	ASSERT_EQ(0, bind(rb, SA(b), sizeof(b)));
+	ASSERT_EQ(0, getsockname(ra, SA(a), &len));
+	ASSERT_EQ(0, getsockname(rb, SA(b), &len));
+	ASSERT_EQ(1, sendto(snd, "a", 1, MSG_MORE, SA(a), sizeof(a)));
+	ASSERT_EQ(0, oracle_on(_metadata, self, H(SOCKET_SENDMSG), 0, -1, 0));
+	ASSERT_EQ(1, sendto(snd, "b", 1, 0, SA(b), sizeof(b)));
+	ASSERT_EQ(0, oracle_off(self, &r));
+	/* Where the data arrived: one datagram "ab" at A, nothing at B. */
+	EXPECT_EQ(2, recv(ra, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(-1, recv(rb, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(ntohs(a.sin_port), r.ctx.remote_port);
+	EXPECT_EQ(a.sin_addr.s_addr, r.ctx.remote_ip4);
+	EXPECT_EQ(0, r.ctx.info & F(MSG_NAME));
+	close(ra);
+	close(rb);
+	close(snd);
+}
+
 /* AF_INET msg_name on an AF_INET6 UDP socket, and v4-mapped: IPv4. */
 TEST_F(oracle, udp6_sendto_ipv4)
 {
@@ -894,6 +932,41 @@ TEST_F(oracle, ipv6_exthdr_ports)
 	EXPECT_EQ(F(LOCAL) | F(REMOTE) | F(PORTS), r.ctx.info);
 	close(rcv);
 	close(snd);
+}
+
+/*
+ * An IPv6 routing header (segment routing, type 4) whose first hop is
+ * 2001:db8::1 and last segment ::1: the packets are addressed to the first.
+ */
+static int set_rthdr(int s)
+{
+	unsigned char srh[40] = { 0, 4, 4, 1, 1 };
+
+	srh[8 + 15] = 1;			/* segments[0] = ::1 */
+	srh[24] = 0x20;				/* segments[1] = 2001:db8::1 */
+	srh[25] = 0x01;
+	srh[26] = 0x0d;
+	srh[27] = 0xb8;
+	srh[24 + 15] = 1;
+	return setsockopt(s, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh));
+}
+
+TEST_F(oracle, ipv6_rthdr_first_hop)
+{
+	struct sockaddr_in6 to = lo6(4242);
+	struct record r;
+	int s = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (set_rthdr(s))
+		SKIP(return, "IPV6_RTHDR: %s", strerror(errno));
+	ASSERT_EQ(0, oracle_on(_metadata, self, H(SOCKET_SENDMSG), 0, -1, 0));
+	sendto(s, "r", 1, 0, SA(to), sizeof(to));
+	ASSERT_EQ(0, oracle_off(self, &r));
+	EXPECT_EQ(AF_INET6, r.ctx.family);
+	EXPECT_EQ(htonl(0x20010db8), r.ctx.remote_ip6[0]);
+	EXPECT_EQ(htonl(1), r.ctx.remote_ip6[3]);
+	EXPECT_EQ(4242, r.ctx.remote_port);
+	close(s);
 }
 
 /* Bad input: the kernel's own errno, with a program attached or not. */
@@ -1170,6 +1243,25 @@ static int e_tcp6_connect_mapped(long port)
 	return connect(s, SA(sin6), sizeof(sin6)) ? errno : 0;
 }
 
+static int e_udp6_sendto_lo(long port)
+{
+	struct sockaddr_in6 sin6 = lo6(port);
+	int s = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	return sendto(s, "x", 1, 0, SA(sin6), sizeof(sin6)) == 1 ? 0 : errno;
+}
+
+/* To ::1, but through a routing header whose first hop is not allowed. */
+static int e_udp6_sendto_rthdr(long port)
+{
+	struct sockaddr_in6 sin6 = lo6(port);
+	int s = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (set_rthdr(s))
+		return 100;
+	return sendto(s, "x", 1, 0, SA(sin6), sizeof(sin6)) == 1 ? 0 : errno;
+}
+
 /* A UDP socket connected outside the cgroup, used inside it. */
 static int connected_outside = -1;
 static int e_udp_send_connected(long port)
@@ -1216,6 +1308,10 @@ TEST(egress_allowlist_every_way)
 	EXPECT_EQ(ECONNREFUSED, in_child(EG_CG, e_udp_send_connected, 0));
 	EXPECT_EQ(0, in_child(NULL, e_udp_send_connected, 0));
 	close(connected_outside);
+	/* IPv6 to an allowed address, and through a routing header. */
+	ASSERT_EQ(0, ctl("map update " EG_PIN "/egress_allow u32:10,u32:4242,ip6:::1 u8:1"));
+	EXPECT_EQ(0, in_child(EG_CG, e_udp6_sendto_lo, 4242));
+	EXPECT_EQ(ECONNREFUSED, in_child(EG_CG, e_udp6_sendto_rthdr, 4242));
 	ASSERT_EQ(0, ctl("reset socket_connect"));
 	ASSERT_EQ(0, ctl("reset socket_sendmsg"));
 	close(l1);

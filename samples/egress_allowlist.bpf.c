@@ -22,9 +22,14 @@
  *
  * What it does not cover: data sent on TCP connections that exist already
  * (accepted from outside, or passed in from outside the cgroup: they were
- * not connected by the cgroup), sockets of other families (AF_PACKET needs
- * CAP_NET_RAW; deny it at socket_create if the cgroup may have it), and
- * traffic the kernel sends on its own (ICMP errors, TCP resets).
+ * not connected by the cgroup); what CAP_NET_RAW allows (raw sockets with
+ * IP_HDRINCL or IPV6_HDRINCL write their own destination header, IPv6
+ * routing headers send through other addresses, AF_PACKET sockets are of
+ * another family): deny raw and packet sockets at socket_create if the
+ * cgroup may have it; and traffic the kernel sends on its own (ICMP
+ * errors, TCP resets). The io_uring operations were checked in the
+ * source (io_uring/net.c calls __sys_connect_file() and sock_sendmsg()),
+ * not by the tests: the test kernel is built without io_uring.
  */
 #include "checmate_policy.h"
 

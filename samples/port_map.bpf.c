@@ -5,8 +5,9 @@
  * the socket binds to the port the map gives instead (the RFC's Docker
  * port-mapping case).
  *
- * The port is the one the kernel would bind: bind(2) and io_uring's bind
- * with AF_INET, with AF_UNSPEC and INADDR_ANY on an AF_INET socket (which
+ * The port is the one the kernel would bind: bind(2) (and io_uring's
+ * bind, which calls the same hook; not tested: the test kernel has no
+ * io_uring) with AF_INET, with AF_UNSPEC and INADDR_ANY on an AF_INET socket (which
  * the kernel binds as AF_INET), with AF_INET6, and with a v4-mapped
  * address on an AF_INET6 socket.
  *

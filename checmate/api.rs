@@ -10,12 +10,15 @@ use crate::progs::{self, Mode};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_ulong};
 use kernel::prelude::*;
+use kernel::types::{AsBytes, FromBytes};
 use kernel::uaccess::UserSlice;
 
 /// A checked request.
 enum Request {
     Attach(Hook, Prog),
     Detach(Hook, Prog),
+    /// Hook, new program, old program.
+    Replace(Hook, Prog, Prog),
     Reset(Hook),
     DenyReset(Hook, bool),
     SetMode(Hook, Mode),
@@ -23,8 +26,29 @@ enum Request {
     SetAudit(Hook, bool),
 }
 
-/// Size of `struct checmate_query`.
-const QUERY_SIZE: usize = core::mem::size_of::<bindings::checmate_query>();
+/// `struct checmate_query`, as read from and written to user space.
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+struct Query(bindings::checmate_query);
+
+// SAFETY: `checmate_query` is four `__u32` and one `__u64`, in that order
+// (24 bytes, no padding, checked below): every byte pattern is a valid
+// value, and no byte is uninitialized.
+unsafe impl FromBytes for Query {}
+// SAFETY: as for `FromBytes`: no padding, so every byte is initialized.
+unsafe impl AsBytes for Query {}
+
+// The UAPI layout, as Landlock's build_check_abi().
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    type Q = bindings::checmate_query;
+    assert!(size_of::<Q>() == 24);
+    assert!(offset_of!(Q, mode) == 0);
+    assert!(offset_of!(Q, flags) == 4);
+    assert!(offset_of!(Q, prog_cnt) == 8);
+    assert!(offset_of!(Q, reserved) == 12);
+    assert!(offset_of!(Q, prog_ids) == 16);
+};
 
 fn hook(arg: c_ulong) -> Result<Hook> {
     Hook::from_num(arg as u64).ok_or(EINVAL)
@@ -50,6 +74,12 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
             } else {
                 Request::Detach(h, prog)
             }
+        }
+        bindings::checmate_op_CHECMATE_OP_REPLACE => {
+            let h = hook(a3)?;
+            let new = Prog::from_fd(a4 as u64, h)?;
+            let old = Prog::from_fd(a5 as u64, h)?;
+            Request::Replace(h, new, old)
         }
         bindings::checmate_op_CHECMATE_OP_RESET => {
             zero(&[a4, a5])?;
@@ -91,26 +121,18 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
 
 /// `CHECMATE_OP_QUERY`: the size protocol of `BPF_PROG_QUERY`.
 fn query(h: Hook, uptr: usize) -> Result {
-    let mut raw = [0u8; QUERY_SIZE];
-    UserSlice::new(uptr, QUERY_SIZE)
-        .reader()
-        .read_slice(&mut raw)?;
-    let field = |i: usize| u32::from_ne_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
-    let cap = field(8) as usize;
-    let ids_ptr = u64::from_ne_bytes(raw[16..24].try_into().map_err(|_| EINVAL)?) as usize;
-    if field(12) != 0 || (cap > 0 && ids_ptr == 0) {
+    let size = core::mem::size_of::<Query>();
+    let Query(q) = UserSlice::new(uptr, size).reader().read::<Query>()?;
+    let cap = q.prog_cnt as usize;
+    let ids_ptr = q.prog_ids as usize;
+    if q.reserved != 0 || (cap > 0 && ids_ptr == 0) {
         return Err(EINVAL);
     }
     let info = progs::query(h)?;
     let n = info.ids.len().min(cap);
-    if n > 0 {
-        let mut bytes = KVec::with_capacity(n * 4, GFP_KERNEL)?;
-        for id in info.ids.iter().take(n) {
-            bytes.extend_from_slice(&id.to_ne_bytes(), GFP_KERNEL)?;
-        }
-        UserSlice::new(ids_ptr, n * 4)
-            .writer()
-            .write_slice(&bytes)?;
+    let mut ids = UserSlice::new(ids_ptr, n * core::mem::size_of::<u32>()).writer();
+    for id in &info.ids[..n] {
+        ids.write(id)?;
     }
     let mut flags = 0;
     if info.locked {
@@ -122,11 +144,13 @@ fn query(h: Hook, uptr: usize) -> Result {
     if info.maps_frozen {
         flags |= bindings::CHECMATE_QUERY_F_MAPS_FROZEN;
     }
-    let mut out = [0u8; 12];
-    out[0..4].copy_from_slice(&info.mode.raw().to_ne_bytes());
-    out[4..8].copy_from_slice(&flags.to_ne_bytes());
-    out[8..12].copy_from_slice(&(info.ids.len() as u32).to_ne_bytes());
-    UserSlice::new(uptr, out.len()).writer().write_slice(&out)?;
+    let out = Query(bindings::checmate_query {
+        mode: info.mode.raw(),
+        flags,
+        prog_cnt: info.ids.len() as u32,
+        ..q
+    });
+    UserSlice::new(uptr, size).writer().write(&out)?;
     // As BPF_PROG_QUERY: a zero count asks for the count only.
     if cap > 0 && info.ids.len() > cap {
         return Err(ENOSPC);
@@ -139,6 +163,7 @@ fn execute(req: Request) -> Result {
     match req {
         Request::Attach(h, p) => progs::attach(h, p),
         Request::Detach(h, p) => progs::detach(h, &p),
+        Request::Replace(h, new, old) => progs::replace(h, new, &old),
         Request::Reset(h) => progs::reset(h),
         Request::DenyReset(h, freeze) => progs::deny_reset(h, freeze),
         Request::SetMode(h, m) => progs::set_mode(h, m),
@@ -149,6 +174,12 @@ fn execute(req: Request) -> Result {
 
 /// The `task_prctl` LSM hook: Checmate owns `PR_CHECMATE` and leaves every
 /// other option to the other LSMs (`-ENOSYS`).
+///
+/// # Safety
+///
+/// Called by the LSM framework from `prctl(2)`, in process context; the
+/// arguments are the caller's integers (user pointers among them are only
+/// used through `UserSlice`).
 pub(crate) unsafe extern "C" fn task_prctl(
     option: c_int,
     op: c_ulong,

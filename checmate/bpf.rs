@@ -4,9 +4,10 @@
 //! to loaded programs.
 
 use crate::errno;
-use crate::hooks::{self, Hook};
+use crate::hooks::{Hook, HookType};
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::error::from_err_ptr;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
@@ -58,6 +59,10 @@ unsafe fn prog_hook(prog: *const bindings::bpf_prog) -> Option<Hook> {
 }
 
 /// Context access check: the rules come from the hook table (`hooks.rs`).
+///
+/// # Safety
+///
+/// Called by the verifier with the program it is verifying.
 unsafe extern "C" fn is_valid_access(
     off: c_int,
     size: c_int,
@@ -134,6 +139,12 @@ fn always_allowed(func: bindings::bpf_func_id) -> bool {
     )
 }
 
+/// The helpers a program of its hook may call.
+///
+/// # Safety
+///
+/// Called by the verifier with the program it is verifying, whose `aux` is
+/// set.
 unsafe extern "C" fn get_func_proto(
     func: bindings::bpf_func_id,
     prog: *const bindings::bpf_prog,
@@ -235,13 +246,7 @@ impl Prog {
                 false,
             )
         };
-        // SAFETY: `IS_ERR` only compares the pointer value.
-        if unsafe { bindings::IS_ERR(p as *const c_void) } {
-            // SAFETY: as above.
-            let e = unsafe { bindings::PTR_ERR(p as *const c_void) };
-            return Err(Error::from_errno(e as i32));
-        }
-        let p = NonNull::new(p).ok_or(EINVAL)?;
+        let p = NonNull::new(from_err_ptr(p)?).ok_or(EINVAL)?;
         // INVARIANT: the type was checked by `bpf_prog_get_type_dev`; we own
         // one reference, dropped by `Drop` if the hook does not match.
         let prog = Prog(p);
@@ -258,14 +263,20 @@ impl Prog {
         unsafe { (*(*self.0.as_ptr()).aux).id }
     }
 
-    /// Runs the program on `ctx`, which must be the context of the program's
-    /// hook, and returns its return value.
+    /// Runs the program on `ctx`, the context of hook `H`, and returns its
+    /// return value.
+    ///
+    /// # Safety
+    ///
+    /// The program must have been verified for hook `H` (its
+    /// `expected_attach_type` is `H::HOOK`): the verifier checked its
+    /// context accesses against `H::Ctx` only.
     #[inline]
-    pub(crate) fn run<C: hooks::Context>(&self, ctx: &mut C, _pin: &PinnedToCpu) -> u32 {
-        // The caller passes its hook's context (see `progs::run`), the type
-        // the program was verified for, and keeps migration disabled.
-        // SAFETY: the program is valid (type invariant), `ctx` is its context.
-        unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx as *mut C as *const c_void) }
+    pub(crate) unsafe fn run<H: HookType>(&self, ctx: &mut H::Ctx, _pin: &PinnedToCpu) -> u32 {
+        // SAFETY: the program is valid (type invariant) and was verified for
+        // `H` (caller), whose context `ctx` is; migration stays disabled
+        // while `_pin` lives, as `bpf_prog_run()` requires.
+        unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx as *mut H::Ctx as *const c_void) }
     }
 
     /// The program, for [`crate::seal`], which takes references of its own.

@@ -12,6 +12,25 @@
 
 use kernel::bindings;
 
+/// A context structure of the UAPI: plain data, no pointers, all-zero valid.
+///
+/// # Safety
+///
+/// Implementors must be `repr(C)` structures of integers only, so that a BPF
+/// program verified against their layout may read and write them.
+pub(crate) unsafe trait Context: Default {}
+
+// SAFETY: UAPI structures of `__u32`/`__u64`/`char` fields only
+// (include/uapi/linux/checmate.h), generated `repr(C)` by bindgen.
+unsafe impl Context for bindings::checmate_sock_ctx {}
+// SAFETY: as for `checmate_sock_ctx`: integers only, `repr(C)`.
+unsafe impl Context for bindings::checmate_file_ctx {}
+// SAFETY: as for `checmate_sock_ctx`: integers only, `repr(C)`.
+unsafe impl Context for bindings::checmate_task_ctx {}
+// SAFETY: as for `checmate_sock_ctx`: integers and a `char` array only,
+// `repr(C)`.
+unsafe impl Context for bindings::checmate_mount_ctx {}
+
 /// `new_encode_dev()`: the device number as `stat(2)` reports it.
 pub(crate) fn encode_dev(dev: u32) -> u32 {
     let (major, minor) = (dev >> 20, dev & 0xfffff);

@@ -23,6 +23,12 @@ unsafe fn from_inode(ctx: &mut FileCtx, inode: *const bindings::inode) {
     ctx.gid = inode.i_gid.val;
 }
 
+/// Fills the context of the `file_open` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn file_open(ctx: &mut FileCtx, file: *mut bindings::file) {
     // SAFETY: valid hook arguments; an open file has an inode.
     unsafe {
@@ -31,12 +37,24 @@ pub(crate) unsafe fn file_open(ctx: &mut FileCtx, file: *mut bindings::file) {
     }
 }
 
+/// Fills the context of the `file_permission` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn file_permission(ctx: &mut FileCtx, file: *mut bindings::file, mask: c_int) {
     // SAFETY: valid hook arguments; an open file has an inode.
     unsafe { from_inode(ctx, (*file).f_inode) };
     ctx.flags = mask as u32;
 }
 
+/// Fills the context of the `inode_create` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn inode_create(
     ctx: &mut FileCtx,
     dir: *mut bindings::inode,

@@ -1,143 +1,114 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The hook table. Each row names an LSM hook, its Checmate hook number, the
-//! UAPI context its programs see, whether it runs in softirq, the function that
-//! fills the context (`ctx.rs`) and, for hooks with writable fields, those
-//! fields and the function that applies them. From this one table come:
+//! The hook table: pure data, expanded by each consumer, as
+//! `include/linux/lsm_hook_defs.h` is by `security/security.c` and
+//! `kernel/bpf/bpf_lsm.c`. Each row names an LSM hook, its Checmate hook
+//! number, the UAPI context its programs see, whether it runs in softirq,
+//! its arguments, the function that fills the context (`net.rs`, `fs.rs`,
+//! `task.rs`, `mount.rs`) and, for hooks with writable fields, those fields
+//! and the function that applies them.
 //!
-//! - [`Hook`] and the per-hook [`HookDesc`] (number, name, context layout);
-//! - the verifier's access rules ([`HookDesc::access_ok`]);
-//! - the LSM entry points and their `security_hook_list` entries.
+//! [`for_each_hook!`] hands the rows to a macro of the caller's. Expanded:
 //!
-//! Adding a hook is one row here, one fill function and one number in
+//! - here: [`Hook`], the per-hook [`HookDesc`] (number, name, context
+//!   layout, verifier rules) and one marker type per hook ([`marker`]),
+//!   which ties the hook to its context type;
+//! - in `entry.rs`: the LSM entry points and their `security_hook_list`;
+//! - in `switch.rs`: each hook's static call slots.
+//!
+//! This file depends on the UAPI contexts only: dependencies run one way,
+//! table -> contexts -> program arrays -> API. Adding a hook is one row
+//! here, one fill function and one number in
 //! `include/uapi/linux/checmate.h`.
 
-use crate::{fs, mount, net, progs, task};
-use core::fmt::{self, Write};
+use crate::ctx::Context;
+use core::ffi::c_int;
 use core::mem::{offset_of, size_of};
 use kernel::bindings;
 use kernel::bindings::{
-    checmate_file_ctx as FileCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
-    checmate_task_ctx as TaskCtx,
+    checmate_file_ctx as FileCtx, checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx,
+    checmate_sock_ctx as SockCtx, checmate_task_ctx as TaskCtx,
 };
-use kernel::bindings::{
-    cred, dentry, file, inode, kernel_siginfo, linux_binprm, msghdr, path, request_sock, sk_buff,
-    sock, sockaddr, socket, task_struct, umode_t, vfsmount,
-};
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 
-/// A context structure of the UAPI: plain data, no pointers, all-zero valid.
+/// Calls `$m! { rows }` with the table's rows, in hook number order:
 ///
-/// # Safety
-///
-/// Implementors must be `repr(C)` structures of integers only, so that a BPF
-/// program verified against their layout may read and write them.
-pub(crate) unsafe trait Context: Default {
-    /// The key values, for denial reports.
-    fn describe(&self, w: &mut dyn Write) -> fmt::Result;
-}
-
-/// An IPv4 address in network byte order, as text.
-struct Ip4(u32);
-
-impl fmt::Display for Ip4 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0.to_ne_bytes();
-        write!(f, "{}.{}.{}.{}", b[0], b[1], b[2], b[3])
-    }
-}
-
-/// An IPv6 address (four `__u32` in network byte order), as eight groups of
-/// hex digits: one token, no spaces, so that it stays one audit field.
-struct Ip6([u32; 4]);
-
-impl fmt::Display for Ip6 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, word) in self.0.iter().enumerate() {
-            let b = word.to_ne_bytes();
-            let sep = if i == 0 { "" } else { ":" };
-            write!(
-                f,
-                "{}{:x}:{:x}",
-                sep,
-                u16::from_be_bytes([b[0], b[1]]),
-                u16::from_be_bytes([b[2], b[3]])
-            )?;
+/// ```text
+/// lsm_hook = CHECMATE_HOOK_NUMBER, ContextType, softirq bool,
+///     (arg: type, ...) fill fill_function
+///     [, writable [field: type, ...] commit commit_function];
+/// ```
+macro_rules! for_each_hook {
+    ($m:ident) => {
+        $m! {
+            socket_create = checmate_hook_CHECMATE_HOOK_SOCKET_CREATE, SockCtx, softirq false,
+                (family: c_int, ty: c_int, protocol: c_int, kern: c_int) fill net::socket_create;
+            socket_bind = checmate_hook_CHECMATE_HOOK_SOCKET_BIND, SockCtx, softirq false,
+                (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_bind,
+                writable [local_port: u32] commit net::socket_bind_commit;
+            socket_connect = checmate_hook_CHECMATE_HOOK_SOCKET_CONNECT, SockCtx, softirq false,
+                (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_connect;
+            socket_listen = checmate_hook_CHECMATE_HOOK_SOCKET_LISTEN, SockCtx, softirq false,
+                (sock: *mut socket, backlog: c_int) fill net::socket_listen;
+            socket_accept = checmate_hook_CHECMATE_HOOK_SOCKET_ACCEPT, SockCtx, softirq false,
+                (sock: *mut socket, newsock: *mut socket) fill net::socket_accept;
+            socket_sendmsg = checmate_hook_CHECMATE_HOOK_SOCKET_SENDMSG, SockCtx, softirq false,
+                (sock: *mut socket, msg: *mut msghdr, size: c_int) fill net::socket_sendmsg;
+            socket_recvmsg = checmate_hook_CHECMATE_HOOK_SOCKET_RECVMSG, SockCtx, softirq false,
+                (sock: *mut socket, msg: *mut msghdr, size: c_int, flags: c_int)
+                fill net::socket_recvmsg;
+            socket_sock_rcv_skb = checmate_hook_CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB, SockCtx, softirq true,
+                (sk: *mut sock, skb: *mut sk_buff) fill net::sock_rcv_skb;
+            inet_conn_request = checmate_hook_CHECMATE_HOOK_INET_CONN_REQUEST, SockCtx, softirq true,
+                (sk: *const sock, skb: *mut sk_buff, req: *mut request_sock)
+                fill net::inet_conn_request;
+            file_open = checmate_hook_CHECMATE_HOOK_FILE_OPEN, FileCtx, softirq false,
+                (file: *mut file) fill fs::file_open;
+            file_permission = checmate_hook_CHECMATE_HOOK_FILE_PERMISSION, FileCtx, softirq false,
+                (file: *mut file, mask: c_int) fill fs::file_permission;
+            inode_create = checmate_hook_CHECMATE_HOOK_INODE_CREATE, FileCtx, softirq false,
+                (dir: *mut inode, dentry: *mut dentry, mode: umode_t)
+                fill fs::inode_create;
+            task_alloc = checmate_hook_CHECMATE_HOOK_TASK_ALLOC, TaskCtx, softirq false,
+                (task: *mut task_struct, clone_flags: c_ulong) fill task::task_alloc;
+            bprm_check_security = checmate_hook_CHECMATE_HOOK_BPRM_CHECK_SECURITY, TaskCtx, softirq false,
+                (bprm: *mut linux_binprm) fill task::bprm_check_security;
+            ptrace_access_check = checmate_hook_CHECMATE_HOOK_PTRACE_ACCESS_CHECK, TaskCtx, softirq false,
+                (child: *mut task_struct, mode: c_uint) fill task::ptrace_access_check;
+            ptrace_traceme = checmate_hook_CHECMATE_HOOK_PTRACE_TRACEME, TaskCtx, softirq false,
+                (parent: *mut task_struct) fill task::ptrace_traceme;
+            task_kill = checmate_hook_CHECMATE_HOOK_TASK_KILL, TaskCtx, softirq false,
+                (p: *mut task_struct, info: *mut kernel_siginfo, sig: c_int,
+                 cred: *const cred) fill task::task_kill;
+            sb_mount = checmate_hook_CHECMATE_HOOK_SB_MOUNT, MountCtx, softirq false,
+                (dev_name: *const c_char, path: *const path, fstype: *const c_char,
+                 flags: c_ulong, data: *mut c_void) fill mount::sb_mount;
+            sb_umount = checmate_hook_CHECMATE_HOOK_SB_UMOUNT, MountCtx, softirq false,
+                (mnt: *mut vfsmount, flags: c_int) fill mount::sb_umount;
+            path_chroot = checmate_hook_CHECMATE_HOOK_PATH_CHROOT, MountCtx, softirq false,
+                (path: *const path) fill mount::path_chroot;
+            path_mknod = checmate_hook_CHECMATE_HOOK_PATH_MKNOD, InodeCtx, softirq false,
+                (dir: *const path, dentry: *mut dentry, mode: umode_t, dev: c_uint)
+                fill namei::path_mknod;
+            path_mkdir = checmate_hook_CHECMATE_HOOK_PATH_MKDIR, InodeCtx, softirq false,
+                (dir: *const path, dentry: *mut dentry, mode: umode_t) fill namei::path_mkdir;
+            path_symlink = checmate_hook_CHECMATE_HOOK_PATH_SYMLINK, InodeCtx, softirq false,
+                (dir: *const path, dentry: *mut dentry, old_name: *const c_char)
+                fill namei::path_symlink;
+            path_link = checmate_hook_CHECMATE_HOOK_PATH_LINK, InodeCtx, softirq false,
+                (old_dentry: *mut dentry, new_dir: *const path, new_dentry: *mut dentry)
+                fill namei::path_link;
+            path_rename = checmate_hook_CHECMATE_HOOK_PATH_RENAME, InodeCtx, softirq false,
+                (old_dir: *const path, old_dentry: *mut dentry, new_dir: *const path,
+                 new_dentry: *mut dentry, flags: c_uint) fill namei::path_rename;
+            sb_kern_mount = checmate_hook_CHECMATE_HOOK_SB_KERN_MOUNT, MountCtx, softirq false,
+                (sb: *const bindings::super_block) fill mount::sb_kern_mount;
+            move_mount = checmate_hook_CHECMATE_HOOK_MOVE_MOUNT, MountCtx, softirq false,
+                (from_path: *const path, to_path: *const path) fill mount::move_mount;
+            sb_pivotroot = checmate_hook_CHECMATE_HOOK_SB_PIVOTROOT, MountCtx, softirq false,
+                (old_path: *const path, new_path: *const path) fill mount::sb_pivotroot;
         }
-        Ok(())
-    }
+    };
 }
-
-// SAFETY: UAPI structures of `__u32`/`__u64`/`char` fields (include/uapi/linux/checmate.h).
-unsafe impl Context for SockCtx {
-    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
-        write!(
-            w,
-            "family={} sock_type={} protocol={} ",
-            self.family, self.type_, self.protocol
-        )?;
-        if self.family == bindings::AF_INET6 {
-            write!(
-                w,
-                "local=[{}]:{} remote=[{}]:{}",
-                Ip6(self.local_ip6),
-                self.local_port,
-                Ip6(self.remote_ip6),
-                self.remote_port
-            )
-        } else {
-            write!(
-                w,
-                "local={}:{} remote={}:{}",
-                Ip4(self.local_ip4),
-                self.local_port,
-                Ip4(self.remote_ip4),
-                self.remote_port
-            )
-        }
-    }
-}
-// SAFETY: as above.
-unsafe impl Context for FileCtx {
-    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
-        write!(
-            w,
-            "ino={} dir_ino={} dev={} mode={:o} ouid={} flags={:#x}",
-            self.ino, self.dir_ino, self.dev, self.mode, self.uid, self.flags
-        )
-    }
-}
-// SAFETY: as above.
-unsafe impl Context for TaskCtx {
-    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
-        write!(
-            w,
-            "opid={} ouid={} arg={} flags={:#x} ino={}",
-            self.pid, self.uid, self.arg, self.flags, self.ino
-        )
-    }
-}
-// SAFETY: as above.
-unsafe impl Context for MountCtx {
-    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
-        let end = self
-            .fstype
-            .iter()
-            .position(|&c| c == 0)
-            .unwrap_or(self.fstype.len());
-        // `c_char` is `u8` in the kernel's Rust.
-        let fstype: &[u8] = &self.fstype[..end];
-        write!(
-            w,
-            "fstype={} flags={:#x} ino={} mnt_flags={:#x} userns_level={} chrooted={}",
-            core::str::from_utf8(fstype).unwrap_or("?"),
-            self.flags,
-            self.ino,
-            self.mnt_flags,
-            self.userns_level,
-            self.chrooted
-        )
-    }
-}
+pub(crate) use for_each_hook;
 
 /// What the table says of one hook.
 pub(crate) struct HookDesc {
@@ -194,6 +165,17 @@ impl Hook {
         Hook(COUNT as u32)
     }
 
+    /// The hook at `index` of per-hook arrays.
+    ///
+    /// # Panics
+    ///
+    /// If `index >= COUNT`.
+    pub(crate) fn from_index(index: usize) -> Hook {
+        assert!(index < COUNT);
+        // INVARIANT: `1 <= index + 1 <= COUNT`.
+        Hook(index as u32 + 1)
+    }
+
     /// Index into per-hook arrays, `0..COUNT`.
     pub(crate) fn index(self) -> usize {
         self.0 as usize - 1
@@ -205,10 +187,17 @@ impl Hook {
     }
 }
 
-/// One `security_hook_list` entry, for `lsm.rs` to register.
-pub(crate) type HookEntry = bindings::security_hook_list;
+/// A hook known at compile time: its number and its context type. The
+/// program arrays are run through it, so that a hook's programs can only be
+/// handed that hook's context.
+pub(crate) trait HookType {
+    /// The UAPI context the hook's programs are verified against.
+    type Ctx: Context;
+    /// The hook.
+    const HOOK: Hook;
+}
 
-macro_rules! checmate_hooks {
+macro_rules! define_descs {
     ($(
         $lsm:ident = $num:ident, $ctx:ident, softirq $softirq:literal,
             ($($arg:ident: $ty:ty),* $(,)?) fill $fill:path
@@ -239,102 +228,21 @@ macro_rules! checmate_hooks {
         // The declared type of each writable field is its real type.
         $($(const _: fn(&$ctx) = |c| { $(let _: &$wt = &c.$wf;)* };)?)*
 
-        /// The LSM entry points: fill the context, run the programs, apply
-        /// what they wrote if they allowed.
-        mod entry {
+        /// One type per hook, named as the LSM hook: `marker::socket_bind`
+        /// is the hook `socket_bind` with context `SockCtx`.
+        pub(crate) mod marker {
             use super::*;
             $(
-            pub(super) unsafe extern "C" fn $lsm($($arg: $ty),*) -> c_int {
-                let hook = Hook(bindings::$num);
-                // Nothing attached: no context to fill.
-                if !progs::has_programs(hook) {
-                    return 0;
-                }
-                let mut ctx = <$ctx>::default();
-                #[allow(unused_variables)]
-                let args = ($($arg,)*);
-                // SAFETY: the LSM framework calls this hook with valid arguments,
-                // which is what the fill function requires.
-                unsafe { $fill(&mut ctx, $($arg),*) };
-                let ret = progs::run(hook, &mut ctx);
-                $(
-                if ret == 0 {
-                    // SAFETY: as above.
-                    return unsafe { $commit(&ctx, args) };
-                }
-                )?
-                ret
+            #[allow(non_camel_case_types)]
+            pub(crate) struct $lsm;
+            impl HookType for $lsm {
+                type Ctx = $ctx;
+                // INVARIANT: the number is in the table (checked above).
+                const HOOK: Hook = Hook(bindings::$num);
             }
             )*
-        }
-
-        /// The static call slots of `hook` in the LSM framework (one per LSM).
-        pub(crate) fn static_calls(hook: Hook) -> *mut [bindings::lsm_static_call] {
-            match hook.0 {
-                // SAFETY: only the address of the static is taken.
-                $(bindings::$num => unsafe { &raw mut bindings::static_calls_table.$lsm },)*
-                // INVARIANT of `Hook`: every valid number is in the table.
-                _ => unreachable!(),
-            }
-        }
-
-        /// The `security_hook_list` entries of every hook, in table order.
-        pub(crate) fn entries() -> [HookEntry; COUNT] {
-            [$(HookEntry {
-                // SAFETY: only the address of the static is taken.
-                scalls: unsafe { &raw mut bindings::static_calls_table.$lsm }.cast(),
-                hook: bindings::security_list_options { $lsm: Some(entry::$lsm) },
-                lsmid: core::ptr::null_mut(),
-            }),*]
         }
     };
 }
 
-checmate_hooks! {
-    socket_create = checmate_hook_CHECMATE_HOOK_SOCKET_CREATE, SockCtx, softirq false,
-        (family: c_int, ty: c_int, protocol: c_int, kern: c_int) fill net::socket_create;
-    socket_bind = checmate_hook_CHECMATE_HOOK_SOCKET_BIND, SockCtx, softirq false,
-        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_bind,
-        writable [local_port: u32] commit net::socket_bind_commit;
-    socket_connect = checmate_hook_CHECMATE_HOOK_SOCKET_CONNECT, SockCtx, softirq false,
-        (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_connect;
-    socket_listen = checmate_hook_CHECMATE_HOOK_SOCKET_LISTEN, SockCtx, softirq false,
-        (sock: *mut socket, backlog: c_int) fill net::socket_listen;
-    socket_accept = checmate_hook_CHECMATE_HOOK_SOCKET_ACCEPT, SockCtx, softirq false,
-        (sock: *mut socket, newsock: *mut socket) fill net::socket_accept;
-    socket_sendmsg = checmate_hook_CHECMATE_HOOK_SOCKET_SENDMSG, SockCtx, softirq false,
-        (sock: *mut socket, msg: *mut msghdr, size: c_int) fill net::socket_sendmsg;
-    socket_recvmsg = checmate_hook_CHECMATE_HOOK_SOCKET_RECVMSG, SockCtx, softirq false,
-        (sock: *mut socket, msg: *mut msghdr, size: c_int, flags: c_int)
-        fill net::socket_recvmsg;
-    socket_sock_rcv_skb = checmate_hook_CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB, SockCtx, softirq true,
-        (sk: *mut sock, skb: *mut sk_buff) fill net::sock_rcv_skb;
-    inet_conn_request = checmate_hook_CHECMATE_HOOK_INET_CONN_REQUEST, SockCtx, softirq true,
-        (sk: *const sock, skb: *mut sk_buff, req: *mut request_sock)
-        fill net::inet_conn_request;
-    file_open = checmate_hook_CHECMATE_HOOK_FILE_OPEN, FileCtx, softirq false,
-        (file: *mut file) fill fs::file_open;
-    file_permission = checmate_hook_CHECMATE_HOOK_FILE_PERMISSION, FileCtx, softirq false,
-        (file: *mut file, mask: c_int) fill fs::file_permission;
-    inode_create = checmate_hook_CHECMATE_HOOK_INODE_CREATE, FileCtx, softirq false,
-        (dir: *mut inode, dentry: *mut dentry, mode: umode_t)
-        fill fs::inode_create;
-    task_alloc = checmate_hook_CHECMATE_HOOK_TASK_ALLOC, TaskCtx, softirq false,
-        (task: *mut task_struct, clone_flags: c_ulong) fill task::task_alloc;
-    bprm_check_security = checmate_hook_CHECMATE_HOOK_BPRM_CHECK_SECURITY, TaskCtx, softirq false,
-        (bprm: *mut linux_binprm) fill task::bprm_check_security;
-    ptrace_access_check = checmate_hook_CHECMATE_HOOK_PTRACE_ACCESS_CHECK, TaskCtx, softirq false,
-        (child: *mut task_struct, mode: c_uint) fill task::ptrace_access_check;
-    ptrace_traceme = checmate_hook_CHECMATE_HOOK_PTRACE_TRACEME, TaskCtx, softirq false,
-        (parent: *mut task_struct) fill task::ptrace_traceme;
-    task_kill = checmate_hook_CHECMATE_HOOK_TASK_KILL, TaskCtx, softirq false,
-        (p: *mut task_struct, info: *mut kernel_siginfo, sig: c_int,
-         cred: *const cred) fill task::task_kill;
-    sb_mount = checmate_hook_CHECMATE_HOOK_SB_MOUNT, MountCtx, softirq false,
-        (dev_name: *const c_char, path: *const path, fstype: *const c_char,
-         flags: c_ulong, data: *mut c_void) fill mount::sb_mount;
-    sb_umount = checmate_hook_CHECMATE_HOOK_SB_UMOUNT, MountCtx, softirq false,
-        (mnt: *mut vfsmount, flags: c_int) fill mount::sb_umount;
-    path_chroot = checmate_hook_CHECMATE_HOOK_PATH_CHROOT, MountCtx, softirq false,
-        (path: *const path) fill mount::path_chroot;
-}
+for_each_hook!(define_descs);

@@ -2,6 +2,7 @@
 //! Registration with the LSM framework: Checmate's LSM id, its hook list and
 //! its init function. Nothing here decides anything.
 
+use crate::entry::{self, HookEntry};
 use crate::{api, hooks, progs, switch};
 use core::cell::UnsafeCell;
 use core::ffi::c_int;
@@ -29,13 +30,17 @@ static HOOK_LIST: InitCell<MaybeUninit<[bindings::security_hook_list; ENTRIES]>>
     InitCell(UnsafeCell::new(MaybeUninit::uninit()));
 
 /// Builds the hook list and registers it. Runs once, at boot.
+///
+/// # Safety
+///
+/// Called once, by the LSM framework during early boot, single-threaded.
 #[link_section = ".init.text"]
 unsafe extern "C" fn checmate_init() -> c_int {
     if let Err(e) = progs::init() {
         pr_err!("cannot allocate its state: {:?}\n", e);
         return e.to_errno();
     }
-    let table = hooks::entries();
+    let table = entry::entries();
     // SAFETY: init runs once, single-threaded, before any hook can be called;
     // nothing else references `HOOK_LIST` yet.
     let list = unsafe { &mut *HOOK_LIST.0.get() }.write(core::array::from_fn(|i| {
@@ -43,7 +48,7 @@ unsafe extern "C" fn checmate_init() -> c_int {
             // SAFETY: `security_hook_list` is plain data; copying an entry is fine.
             unsafe { core::ptr::read(&table[i]) }
         } else {
-            hooks::HookEntry {
+            HookEntry {
                 // SAFETY: only the address of the static is taken.
                 scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.task_prctl) }
                     .cast(),
@@ -51,6 +56,7 @@ unsafe extern "C" fn checmate_init() -> c_int {
                     task_prctl: Some(api::task_prctl),
                 },
                 lsmid: core::ptr::null_mut(),
+                runtime: false,
             }
         }
     }));

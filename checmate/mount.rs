@@ -44,6 +44,61 @@ unsafe fn from_path(ctx: &mut MountCtx, path: *const bindings::path) {
     }
 }
 
+/// Copies the NUL-terminated type name `fstype` into the context, cut to
+/// 15 bytes (the zeroed field keeps its final NUL).
+///
+/// # Safety
+///
+/// `fstype` must be null or a NUL-terminated string.
+unsafe fn copy_fstype(ctx: &mut MountCtx, fstype: *const c_char) {
+    if fstype.is_null() {
+        return;
+    }
+    for i in 0..ctx.fstype.len() - 1 {
+        // SAFETY: the caller guarantees a NUL-terminated string; we stop at
+        // its NUL.
+        let c = unsafe { *fstype.add(i) };
+        if c == 0 {
+            break;
+        }
+        ctx.fstype[i] = c as _;
+    }
+}
+
+/// Type name and magic number of a superblock's filesystem.
+///
+/// # Safety
+///
+/// `sb` must be a valid superblock.
+unsafe fn fs_type(ctx: &mut MountCtx, sb: *const bindings::super_block) {
+    // SAFETY: the caller guarantees a valid superblock; its type is a
+    // registered `file_system_type` whose name is a static string.
+    unsafe {
+        ctx.s_magic = (*sb).s_magic as u32;
+        copy_fstype(ctx, (*(*sb).s_type).name);
+    }
+}
+
+/// Inode number and device of a path's dentry, into `ino2` and `dev2`.
+///
+/// # Safety
+///
+/// `path` must be a valid path with a positive dentry.
+unsafe fn from_path2(ctx: &mut MountCtx, path: *const bindings::path) {
+    // SAFETY: the caller guarantees a valid path whose dentry has an inode.
+    unsafe {
+        let inode = &*(*(*path).dentry).d_inode;
+        ctx.ino2 = inode.i_ino as u64;
+        ctx.dev2 = encode_dev((*inode.i_sb).s_dev);
+    }
+}
+
+/// Fills the context of the `sb_mount` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn sb_mount(
     ctx: &mut MountCtx,
     _dev_name: *const c_char,
@@ -55,20 +110,18 @@ pub(crate) unsafe fn sb_mount(
     // SAFETY: valid hook arguments.
     unsafe { from_path(ctx, path) };
     ctx.flags = flags as u64;
-    if !fstype.is_null() {
-        // Copy up to 15 bytes and keep the final NUL of the zeroed field.
-        for i in 0..ctx.fstype.len() - 1 {
-            // SAFETY: `fstype` is a NUL-terminated kernel copy; we stop at NUL.
-            let c = unsafe { *fstype.add(i) };
-            if c == 0 {
-                break;
-            }
-            ctx.fstype[i] = c as _;
-        }
-    }
+    // SAFETY: `fstype` is null or the kernel's NUL-terminated copy of the
+    // user's string (`copy_mount_string()`).
+    unsafe { copy_fstype(ctx, fstype) };
     caller_confinement(ctx);
 }
 
+/// Fills the context of the `sb_umount` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn sb_umount(ctx: &mut MountCtx, mnt: *mut bindings::vfsmount, flags: c_int) {
     // SAFETY: valid hook arguments; a mount's root dentry has an inode.
     unsafe {
@@ -78,13 +131,90 @@ pub(crate) unsafe fn sb_umount(ctx: &mut MountCtx, mnt: *mut bindings::vfsmount,
         };
         from_path(ctx, &root);
         ctx.mnt_flags = (*mnt).mnt_flags as u32;
+        fs_type(ctx, (*mnt).mnt_sb);
     }
     ctx.flags = flags as u64;
     caller_confinement(ctx);
 }
 
+/// Fills the context of the `path_chroot` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn path_chroot(ctx: &mut MountCtx, path: *const bindings::path) {
     // SAFETY: valid hook arguments.
     unsafe { from_path(ctx, path) };
+    caller_confinement(ctx);
+}
+
+/// A new superblock about to be mounted by user space (`do_new_mount_fc()`,
+/// `vfs_cmd_create()`): its `s_umount` is held for writing and its root is
+/// set; process context, which may sleep.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn sb_kern_mount(ctx: &mut MountCtx, sb: *const bindings::super_block) {
+    // SAFETY: valid hook arguments: a live superblock, born
+    // (`vfs_get_tree()`); its root dentry, when set, is held by it and
+    // positive, but is checked rather than assumed (the mount's root is
+    // `fc->root`, which a filesystem may take from below its `s_root`).
+    unsafe {
+        let root = (*sb).s_root;
+        if !root.is_null() && !(*root).d_inode.is_null() {
+            ctx.ino = (*(*root).d_inode).i_ino as u64;
+        }
+        ctx.dev = encode_dev((*sb).s_dev);
+        ctx.flags = (*sb).s_flags as u64;
+        fs_type(ctx, sb);
+    }
+    caller_confinement(ctx);
+}
+
+/// `move_mount()`, after both lookups, holding references to both paths
+/// and no lock.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn move_mount(
+    ctx: &mut MountCtx,
+    from: *const bindings::path,
+    to: *const bindings::path,
+) {
+    // SAFETY: valid hook arguments: two looked-up paths the caller holds,
+    // with positive dentries and live mounts.
+    unsafe {
+        from_path(ctx, to);
+        from_path2(ctx, from);
+        let mnt = (*from).mnt;
+        ctx.mnt_flags = (*mnt).mnt_flags as u32;
+        fs_type(ctx, (*mnt).mnt_sb);
+    }
+    caller_confinement(ctx);
+}
+
+/// `pivot_root()`, after both lookups, before `lock_mount()`.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn sb_pivotroot(
+    ctx: &mut MountCtx,
+    old_path: *const bindings::path,
+    new_path: *const bindings::path,
+) {
+    // SAFETY: valid hook arguments: two looked-up directories the caller
+    // holds, with live mounts.
+    unsafe {
+        from_path(ctx, new_path);
+        from_path2(ctx, old_path);
+        fs_type(ctx, (*(*new_path).mnt).mnt_sb);
+    }
     caller_confinement(ctx);
 }

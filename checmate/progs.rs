@@ -8,11 +8,12 @@
 //! program references, after a grace period.
 
 use crate::bpf::{PinnedToCpu, Prog};
-use crate::hooks::{self, Context, Hook};
+use crate::hooks::{self, Hook, HookType};
 use crate::rcu::{self, RcuBox, RcuNode};
+use crate::report::{self, Describe};
 use crate::seal::{self, HeldMap};
 use crate::stats::Counters;
-use crate::{report, switch};
+use crate::switch;
 use core::ffi::c_int;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -120,6 +121,8 @@ struct ProgArray {
 
 /// Writer-side state of one hook.
 struct HookState {
+    /// The hook this state is of: the one [`HookState::install`] publishes.
+    hook: Hook,
     mode: Mode,
     locked: bool,
     /// Locked with `CHECMATE_LOCK_F_FREEZE_MAPS`: the programs' maps are
@@ -165,7 +168,8 @@ pub(crate) fn init() -> Result {
     let stats = Counters::new(2 * hooks::COUNT)?;
     let reg = KBox::pin_init(
         pin_init!(Registry {
-            hooks <- pin_init_array_from_fn(|_| new_mutex!(HookState {
+            hooks <- pin_init_array_from_fn(|i| new_mutex!(HookState {
+                hook: Hook::from_index(i),
                 mode: Mode::Normal,
                 locked: false,
                 maps_frozen: false,
@@ -198,9 +202,9 @@ fn state(hook: Hook) -> Result<&'static Mutex<HookState>> {
 
 /// Publishes what the hot path must run for `st`, after every allocation
 /// has succeeded; the old array is freed after a grace period.
-fn publish(hook: Hook, st: &mut HookState, progs: KVec<Entry>) -> Result {
+fn publish(st: &mut HookState, progs: KVec<Entry>) -> Result {
     let new = prepare(st, &progs)?;
-    install(hook, st, progs, new);
+    st.install(progs, new);
     Ok(())
 }
 
@@ -217,23 +221,31 @@ fn prepare(st: &HookState, progs: &KVec<Entry>) -> Result<Option<KBox<RcuNode<Pr
     })?))
 }
 
-/// Makes `progs` the programs of `hook` and `new` (from [`prepare`]) the
-/// array the hot path runs. Cannot fail.
-fn install(hook: Hook, st: &mut HookState, progs: KVec<Entry>, new: Option<KBox<RcuNode<ProgArray>>>) {
-    let run = new.is_some();
-    st.progs = progs;
-    let was_running = PUBLISHED[hook.index()].is_set();
-    // A hook that stops running is switched off before its array goes; one
-    // that starts is switched on once its array is there.
-    if was_running && !run {
-        switch::set(hook, false);
+impl HookState {
+    /// Makes `progs` the programs of the hook and `new` (from [`prepare`])
+    /// the array the hot path runs. Cannot fail.
+    fn install(&mut self, progs: KVec<Entry>, new: Option<KBox<RcuNode<ProgArray>>>) {
+        let hook = self.hook;
+        let run = new.is_some();
+        self.progs = progs;
+        let published = &PUBLISHED[hook.index()];
+        let was_running = published.is_set();
+        // A hook that stops running is switched off before its array goes;
+        // one that starts is switched on once its array is there.
+        if was_running && !run {
+            switch::set(hook, false);
+        }
+        // SAFETY: `replace` calls on `published` must be serialized. Each
+        // `HookState` lives behind its own mutex (`Registry::hooks`) and is
+        // the only one whose `hook` is this hook (set once in `init`), and
+        // this is the only caller of `replace`: holding `&mut self` means
+        // holding that mutex.
+        let old = unsafe { published.replace(new) };
+        if run && !was_running {
+            switch::set(hook, true);
+        }
+        drop(old);
     }
-    // SAFETY: writers of `hook` hold its mutex (`st` is borrowed from it).
-    let old = unsafe { PUBLISHED[hook.index()].replace(new) };
-    if run && !was_running {
-        switch::set(hook, true);
-    }
-    drop(old);
 }
 
 /// A copy of `progs`, with room for `extra` more.
@@ -247,8 +259,8 @@ fn copy(progs: &KVec<Entry>, extra: usize) -> Result<KVec<Entry>> {
 
 /// Publishes `st` again after a change of its mode or flags, or restores
 /// `old` if that fails.
-fn republish(hook: Hook, st: &mut HookState, old: (Mode, bool)) -> Result {
-    let res = copy(&st.progs, 0).and_then(|progs| publish(hook, st, progs));
+fn republish(st: &mut HookState, old: (Mode, bool)) -> Result {
+    let res = copy(&st.progs, 0).and_then(|progs| publish(st, progs));
     if res.is_err() {
         (st.mode, st.audit) = old;
     }
@@ -275,13 +287,13 @@ pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
     let mut progs = copy(&st.progs, 1)?;
     progs.push(Entry { prog, stats }, GFP_KERNEL)?;
     // Allocate everything first: a refused attach must freeze nothing.
-    let new = prepare(&*st, &progs)?;
+    let new = prepare(&st, &progs)?;
     if st.locked {
         let data = st.maps_frozen;
         let prog = &progs[progs.len() - 1].prog;
         seal::protect(&[prog], data, &mut st.held)?;
     }
-    install(hook, &mut *st, progs, new);
+    st.install(progs, new);
     Ok(())
 }
 
@@ -303,7 +315,38 @@ pub(crate) fn detach(hook: Hook, prog: &Prog) -> Result {
             progs.push(e.clone(), GFP_KERNEL)?;
         }
     }
-    publish(hook, &mut st, progs)
+    publish(&mut st, progs)
+}
+
+/// Runs `new` in place of `old` on `hook`, at `old`'s position, in one
+/// publication: no crossing of the hook runs neither or both. The new
+/// program starts with counters at 0. Allowed where detaching is: `EPERM`
+/// if locked or the mode forbids it; `ENOENT` if `old` is not attached
+/// there, `EEXIST` if `new` is.
+pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
+    let mut st = state(hook)?.lock();
+    if st.locked || !st.mode.may_detach() {
+        return Err(EPERM);
+    }
+    if st.progs.iter().any(|e| e.prog.same(&new)) {
+        return Err(EEXIST);
+    }
+    let pos = st
+        .progs
+        .iter()
+        .position(|e| e.prog.same(old))
+        .ok_or(ENOENT)?;
+    let stats = Arc::new(Counters::new(2)?, GFP_KERNEL)?;
+    let mut entry = Some(Entry { prog: new, stats });
+    let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
+    for (i, e) in st.progs.iter().enumerate() {
+        let e = match (i == pos).then(|| entry.take()).flatten() {
+            Some(n) => n,
+            None => e.clone(),
+        };
+        progs.push(e, GFP_KERNEL)?;
+    }
+    publish(&mut st, progs)
 }
 
 /// Detaches every program of `hook`. `EPERM` if locked or the mode forbids.
@@ -312,7 +355,7 @@ pub(crate) fn reset(hook: Hook) -> Result {
     if st.locked || !st.mode.may_detach() {
         return Err(EPERM);
     }
-    publish(hook, &mut st, KVec::new())
+    publish(&mut st, KVec::new())
 }
 
 /// Locks `hook` until reboot: its programs can no longer be detached, its
@@ -342,7 +385,7 @@ pub(crate) fn set_mode(hook: Hook, mode: Mode) -> Result {
     }
     let old = (st.mode, st.audit);
     st.mode = mode;
-    republish(hook, &mut st, old)
+    republish(&mut st, old)
 }
 
 /// Reports the denials of `hook`'s programs, or stops.
@@ -350,7 +393,7 @@ pub(crate) fn set_audit(hook: Hook, on: bool) -> Result {
     let mut st = state(hook)?.lock();
     let old = (st.mode, st.audit);
     st.audit = on;
-    republish(hook, &mut st, old)
+    republish(&mut st, old)
 }
 
 /// Mode, lock, program ids and counters of `hook`.
@@ -389,19 +432,23 @@ fn verdict(ret: u32) -> c_int {
     }
 }
 
-/// Has `hook` programs to run? A hint read without RCU, so that a hook with
-/// nothing attached returns before filling its context; [`run`] reads the
-/// array again under RCU.
+/// Has hook `H` programs to run? A hint read without RCU, so that a hook
+/// with nothing attached returns before filling its context; [`run`] reads
+/// the array again under RCU.
 #[inline]
-pub(crate) fn has_programs(hook: Hook) -> bool {
-    PUBLISHED[hook.index()].is_set()
+pub(crate) fn has_programs<H: HookType>() -> bool {
+    PUBLISHED[H::HOOK.index()].is_set()
 }
 
-/// The hot path: runs the programs of `hook` on `ctx` in attach order; the
-/// first denial wins. One RCU read section, one walk of a contiguous array,
-/// per-CPU counters.
+/// The hot path: runs the programs of hook `H` on `ctx` in attach order;
+/// the first denial wins. One RCU read section, one walk of a contiguous
+/// array, per-CPU counters.
 #[inline]
-pub(crate) fn run<C: Context>(hook: Hook, ctx: &mut C) -> c_int {
+pub(crate) fn run<H: HookType>(ctx: &mut H::Ctx) -> c_int
+where
+    H::Ctx: Describe,
+{
+    let hook = H::HOOK;
     let guard = rcu::read_lock();
     let Some(array) = PUBLISHED[hook.index()].get(&guard) else {
         return 0;
@@ -413,7 +460,11 @@ pub(crate) fn run<C: Context>(hook: Hook, ctx: &mut C) -> c_int {
     reg.stats.inc(2 * hook.index() + RUNS);
     let pin = PinnedToCpu::new();
     for e in array.entries.iter() {
-        let ret = verdict(e.prog.run(ctx, &pin));
+        // SAFETY: the array of `hook` holds only programs that `attach` or
+        // `replace` took through `Prog::from_fd(_, hook)`, which refuses a
+        // program verified for another hook; `ctx` is `H::Ctx`, the context
+        // of `hook` by the table; migration is disabled by `pin`.
+        let ret = verdict(unsafe { e.prog.run::<H>(ctx, &pin) });
         e.stats.inc(RUNS);
         if ret != 0 {
             e.stats.inc(DENIALS);

@@ -3,11 +3,120 @@
 //! log, rate-limited: hook, program id, errno, pid, comm and the context's
 //! key values.
 
-use crate::hooks::{Context, Hook};
-use core::fmt::Write;
+use crate::hooks::Hook;
+use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::bindings;
+use kernel::bindings::{
+    checmate_file_ctx as FileCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
+    checmate_task_ctx as TaskCtx,
+};
 use kernel::prelude::*;
+
+/// A context's key values, as `key=value` text for a denial report.
+pub(crate) trait Describe {
+    /// Writes the key values.
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result;
+}
+
+/// An IPv4 address in network byte order, as text.
+struct Ip4(u32);
+
+impl fmt::Display for Ip4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0.to_ne_bytes();
+        write!(f, "{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+    }
+}
+
+/// An IPv6 address (four `__u32` in network byte order), as eight groups of
+/// hex digits: one token, no spaces, so that it stays one audit field.
+struct Ip6([u32; 4]);
+
+impl fmt::Display for Ip6 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, word) in self.0.iter().enumerate() {
+            let b = word.to_ne_bytes();
+            let sep = if i == 0 { "" } else { ":" };
+            write!(
+                f,
+                "{}{:x}:{:x}",
+                sep,
+                u16::from_be_bytes([b[0], b[1]]),
+                u16::from_be_bytes([b[2], b[3]])
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Describe for SockCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        write!(
+            w,
+            "family={} sock_type={} protocol={} ",
+            self.family, self.type_, self.protocol
+        )?;
+        if self.family == bindings::AF_INET6 {
+            write!(
+                w,
+                "local=[{}]:{} remote=[{}]:{}",
+                Ip6(self.local_ip6),
+                self.local_port,
+                Ip6(self.remote_ip6),
+                self.remote_port
+            )
+        } else {
+            write!(
+                w,
+                "local={}:{} remote={}:{}",
+                Ip4(self.local_ip4),
+                self.local_port,
+                Ip4(self.remote_ip4),
+                self.remote_port
+            )
+        }
+    }
+}
+impl Describe for FileCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        write!(
+            w,
+            "ino={} dir_ino={} dev={} mode={:o} ouid={} flags={:#x}",
+            self.ino, self.dir_ino, self.dev, self.mode, self.uid, self.flags
+        )
+    }
+}
+impl Describe for TaskCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        write!(
+            w,
+            "opid={} ouid={} arg={} flags={:#x} ino={}",
+            self.pid, self.uid, self.arg, self.flags, self.ino
+        )
+    }
+}
+impl Describe for MountCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        let end = self
+            .fstype
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(self.fstype.len());
+        // `c_char` is `u8` in the kernel's Rust.
+        let fstype: &[u8] = &self.fstype[..end];
+        write!(
+            w,
+            "fstype={} flags={:#x} ino={} mnt_flags={:#x} userns_level={} chrooted={}",
+            core::str::from_utf8(fstype).unwrap_or("?"),
+            self.flags,
+            self.ino,
+            self.mnt_flags,
+            self.userns_level,
+            self.chrooted
+        )
+    }
+}
 
 /// Most reports per second; the rest are counted and summarized.
 const BURST: u32 = 10;
@@ -78,7 +187,7 @@ fn allowed() -> bool {
 
 /// Reports that program `id` of `hook` returned `errno` on `ctx`; it was
 /// `enforced`, or only logged (LOG_ONLY).
-pub(crate) fn denial<C: Context>(hook: Hook, id: u32, errno: i32, enforced: bool, ctx: &C) {
+pub(crate) fn denial<C: Describe>(hook: Hook, id: u32, errno: i32, enforced: bool, ctx: &C) {
     if !allowed() {
         return;
     }
@@ -125,14 +234,25 @@ fn emit(_hook: Hook, head: Buf, tail: Buf) {
         unsafe { bindings::audit_log_format(ab, fmt.as_ptr().cast(), buf.b.as_ptr()) };
     }
 
+    /// Audit callback: the head of the record.
+    ///
+    /// # Safety
+    ///
+    /// Called by `common_lsm_audit()` with its live buffer and our `cad`.
     unsafe extern "C" fn pre(ab: *mut bindings::audit_buffer, a: *mut c_void) {
         // SAFETY: `a` is `&record.cad`, first field of a `#[repr(C)] Record` that outlives
         // the `common_lsm_audit()` call below; `ab` is the record's live buffer.
         unsafe { log(ab, c"%s", &(*a.cast::<Record>()).head) };
     }
 
+    /// Audit callback: the tail of the record.
+    ///
+    /// # Safety
+    ///
+    /// As for `pre`.
     unsafe extern "C" fn post(ab: *mut bindings::audit_buffer, a: *mut c_void) {
-        // SAFETY: as in `pre`.
+        // SAFETY: `a` is `&record.cad`, first field of a `#[repr(C)] Record`
+        // that outlives the `common_lsm_audit()` call; `ab` is its live buffer.
         unsafe { log(ab, c" %s", &(*a.cast::<Record>()).tail) };
     }
 

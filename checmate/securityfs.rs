@@ -65,6 +65,11 @@ fn render() -> Result<Text> {
     Ok(t)
 }
 
+/// The seq_file's show: the whole table in one record.
+///
+/// # Safety
+///
+/// Called by the seq_file code with the file's live `seq_file`.
 unsafe extern "C" fn show(m: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
     match render() {
         Ok(t) => {
@@ -76,6 +81,12 @@ unsafe extern "C" fn show(m: *mut bindings::seq_file, _v: *mut c_void) -> c_int 
     }
 }
 
+/// Opens the file for a caller with `CAP_SYS_ADMIN` in the initial user
+/// namespace.
+///
+/// # Safety
+///
+/// Called by the VFS with the inode and the file being opened.
 unsafe extern "C" fn open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
     // The file is 0400 root's; a namespaced root is refused as by prctl.
     // SAFETY: `capable` may be called from any process context.
@@ -125,8 +136,7 @@ extern "C" fn checmate_securityfs_init() -> c_int {
             &FOPS.0,
         )
     };
-    // SAFETY: as above.
-    if unsafe { bindings::IS_ERR(file.cast()) } {
+    if kernel::error::from_err_ptr(file).is_err() {
         pr_err!("cannot create securityfs file\n");
     }
     0

@@ -19,7 +19,9 @@ pub(crate) struct Counters {
 // SAFETY: every CPU only touches its own copy (`inc`), readers only read;
 // the allocation may be freed from any thread.
 unsafe impl Send for Counters {}
-// SAFETY: as above.
+// SAFETY: `&Counters` only increments this CPU's copy (`inc`, one
+// instruction or this_cpu_inc()) or reads the copies (`sum`): no data race
+// beyond the approximate sums documented there.
 unsafe impl Sync for Counters {}
 
 impl Counters {
@@ -76,11 +78,15 @@ impl Counters {
             if !unsafe { bindings::cpu_possible(cpu) } {
                 continue;
             }
-            // A racing increment only makes the sum approximate.
-            // SAFETY: a possible CPU's copy of a live allocation; `i` in bounds.
+            // SAFETY: a possible CPU's copy of a live allocation (type
+            // invariant); the helper only computes its address.
             let copy = unsafe { bindings::checmate_per_cpu_ptr(self.ptr.as_ptr(), cpu as i32) };
-            // SAFETY: as above.
-            total += unsafe { *copy.add(i) };
+            // The owning CPU may increment it meanwhile: a volatile read, so
+            // that the compiler neither tears nor caches it; a racing
+            // increment only makes the sum approximate.
+            // SAFETY: `copy` points to that CPU's `n` live, aligned `u64`s
+            // and `i < n`.
+            total += unsafe { core::ptr::read_volatile(copy.add(i)) };
         }
         total
     }

@@ -22,6 +22,12 @@ unsafe fn from_task(ctx: &mut TaskCtx, task: *mut bindings::task_struct) {
     }
 }
 
+/// Fills the context of the `task_alloc` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn task_alloc(
     ctx: &mut TaskCtx,
     task: *mut bindings::task_struct,
@@ -35,6 +41,12 @@ pub(crate) unsafe fn task_alloc(
     ctx.flags = clone_flags as u64;
 }
 
+/// Fills the context of the `bprm_check_security` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn bprm_check_security(ctx: &mut TaskCtx, bprm: *mut bindings::linux_binprm) {
     // SAFETY: `current` is always valid; `bprm->file` is the open executable.
     unsafe {
@@ -69,6 +81,12 @@ unsafe fn is_caller_or_descendant(task: *mut bindings::task_struct) -> bool {
     false
 }
 
+/// Fills the context of the `ptrace_access_check` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn ptrace_access_check(
     ctx: &mut TaskCtx,
     child: *mut bindings::task_struct,
@@ -77,15 +95,27 @@ pub(crate) unsafe fn ptrace_access_check(
     // SAFETY: valid hook arguments.
     unsafe { from_task(ctx, child) };
     ctx.flags = mode as u64;
-    // SAFETY: as above.
+    // SAFETY: `child` is a valid task, the hook's argument (caller).
     ctx.descendant = unsafe { is_caller_or_descendant(child) } as u32;
 }
 
+/// Fills the context of the `ptrace_traceme` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn ptrace_traceme(ctx: &mut TaskCtx, parent: *mut bindings::task_struct) {
     // SAFETY: valid hook arguments.
     unsafe { from_task(ctx, parent) };
 }
 
+/// Fills the context of the `task_kill` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
 pub(crate) unsafe fn task_kill(
     ctx: &mut TaskCtx,
     p: *mut bindings::task_struct,

@@ -49,9 +49,19 @@ programs built for the running kernel, as the 2016 RFC did. A Checmate
 program decides for every task on the system, so the verifier treats it as
 unprivileged where leaks are concerned: no pointer may be stored into a map
 or otherwise leaked, and no uninitialized stack may be read, whatever the
-loader's capabilities." \
+loader's capabilities.
+
+Checmate's administrator can lock a hook until reboot, against root too.
+No trampoline may target a Checmate program: bpf_check_attach_target()
+refuses freplace (BPF_PROG_TYPE_EXT) of its global subprograms and fentry,
+fexit and fmod_ret programs on it with -EINVAL. bpf_map_freeze_kern() lets
+the kernel freeze a map as BPF_MAP_FREEZE does, and optionally seal it: a
+sealed map gets no new user, so that no program loaded afterwards can write
+it; the verifier, map-in-map and map element iterators refuse it with -EPERM.
+Programs that already use it may still update it." \
 	include/uapi/linux/bpf.h tools/include/uapi/linux/bpf.h include/linux/bpf_types.h \
-	include/linux/bpf.h kernel/bpf/syscall.c kernel/bpf/verifier.c
+	include/linux/bpf.h kernel/bpf/syscall.c kernel/bpf/verifier.c \
+	kernel/bpf/map_in_map.c kernel/bpf/map_iter.c
 step "libbpf: know BPF_PROG_TYPE_CHECMATE" \
 "Name the program type \"checmate\", so that bpftool prog show prints it,
 take \"checmate/<hook>\" sections as Checmate programs (the loader sets the
@@ -63,6 +73,13 @@ step "rust: bindings and helpers for Checmate" \
 sockets, the Checmate UAPI) and wrap, in rust/helpers/checmate.c, the static
 inline functions and macros it calls; each wrapper only forwards." \
 	rust/bindings/bindings_helper.h rust/helpers/helpers.c rust/helpers/checmate.c
+step "lsm: let an LSM switch its hooks on and off at run time" \
+"An LSM that only has work to do on a hook while it holds some run-time
+state registers the hook with runtime set and switches its static call off
+while idle with security_toggle_hook(), so that an idle hook costs nothing.
+Checmate switches a hook on while programs are attached to it. Upstream
+added the same function for BPF LSM after 6.12." \
+	include/linux/lsm_hooks.h security/security.c
 step "checmate: add the LSM" \
 "A stackable LSM in Rust that runs BPF_PROG_TYPE_CHECMATE programs on 20 LSM
 hooks, attached with prctl(PR_CHECMATE, ...) by CAP_SYS_ADMIN in the initial

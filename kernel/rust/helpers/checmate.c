@@ -75,16 +75,6 @@ pid_t rust_helper_task_tgid_nr(struct task_struct *task)
 	return task_tgid_nr(task);
 }
 
-/* static_branch_enable()/static_branch_disable() of an LSM slot's key. */
-void rust_helper_checmate_static_branch_set(struct static_key_false *key,
-					    bool on)
-{
-	if (on)
-		static_branch_enable(key);
-	else
-		static_branch_disable(key);
-}
-
 void rust_helper_checmate_init_rcu_work(struct rcu_work *rwork, work_func_t func)
 {
 	INIT_RCU_WORK(rwork, func);

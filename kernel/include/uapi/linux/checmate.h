@@ -39,6 +39,11 @@
  *                         EBUSY if a map is mapped writable
  * CHECMATE_OP_SET_MODE    hook, mode, 0: one of enum checmate_mode
  * CHECMATE_OP_QUERY       hook, struct checmate_query __user *, 0
+ * CHECMATE_OP_REPLACE     hook, new prog_fd, old prog_fd: run the new
+ *                         program in place of the old one, at its position,
+ *                         atomically (no crossing runs neither or both);
+ *                         allowed where DETACH is; ENOENT if old is not
+ *                         attached, EEXIST if new is
  * CHECMATE_OP_SET_AUDIT   hook, 1 or 0, 0: report the hook's denials (with
  *                         hook, program id, errno, pid, comm and the
  *                         context's key values), rate-limited, or stop
@@ -53,6 +58,7 @@ enum checmate_op {
 	CHECMATE_OP_SET_MODE = 5,
 	CHECMATE_OP_QUERY = 6,
 	CHECMATE_OP_SET_AUDIT = 7,
+	CHECMATE_OP_REPLACE = 8,
 };
 
 /*
@@ -132,6 +138,16 @@ enum checmate_hook {
 	CHECMATE_HOOK_SB_MOUNT = 18,
 	CHECMATE_HOOK_SB_UMOUNT = 19,
 	CHECMATE_HOOK_PATH_CHROOT = 20,
+	/* names in directories: struct checmate_inode_ctx */
+	CHECMATE_HOOK_PATH_MKNOD = 21,
+	CHECMATE_HOOK_PATH_MKDIR = 22,
+	CHECMATE_HOOK_PATH_SYMLINK = 23,
+	CHECMATE_HOOK_PATH_LINK = 24,
+	CHECMATE_HOOK_PATH_RENAME = 25,
+	/* mounts: struct checmate_mount_ctx */
+	CHECMATE_HOOK_SB_KERN_MOUNT = 26,
+	CHECMATE_HOOK_MOVE_MOUNT = 27,
+	CHECMATE_HOOK_SB_PIVOTROOT = 28,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -250,6 +266,76 @@ struct checmate_file_ctx {
 };
 
 /*
+ * Hooks that put a name into a directory (CONFIG_SECURITY_PATH), each
+ * crossed once per operation, before the filesystem acts, with the
+ * directory locked. Every system call that creates a directory entry
+ * crosses one of them (and so do io_uring's MKNODAT, MKDIRAT, SYMLINKAT,
+ * LINKAT and RENAMEAT, which call the same kernel functions); mq_open()
+ * (inode_create only) and O_TMPFILE (an unnamed inode: linkat() names it)
+ * do not.
+ *
+ * path_mknod    mknod(), mknodat(): mode = the type asked for, S_IFREG for
+ *               type 0, and the permission bits after the umask; rdev =
+ *               the device number of a character or block device (as
+ *               stat(2) st_rdev), else 0. Also open(), openat(),
+ *               openat2(), creat() with O_CREAT of a name that is not
+ *               there (mode S_IFREG | bits; crossed too for an existing
+ *               file the dentry cache does not hold yet: the kernel then
+ *               opens the file whatever the program says), bind() of a
+ *               UNIX socket to a path (S_IFSOCK), pinning in bpffs
+ * path_mkdir    mkdir(), mkdirat(): mode = S_IFDIR | the bits after the
+ *               umask (not the set-group-ID bit a directory inherits)
+ * path_symlink  symlink(), symlinkat(): mode = S_IFLNK | 0777; name2 =
+ *               the link's target as given, name2_len its length
+ * path_link     link(), linkat() (also with AT_EMPTY_PATH or through
+ *               /proc/self/fd of an O_TMPFILE file: nlink 0): ino, mode,
+ *               uid, gid, nlink = the inode that gets the new name
+ * path_rename   rename(), renameat(), renameat2(): ino, mode, uid, gid,
+ *               nlink = the inode moved; old_dir_ino = the directory it
+ *               leaves, name2 = its old name; target_ino = the inode at
+ *               the new name that is replaced (or, RENAME_EXCHANGE,
+ *               exchanged), 0 if the name is new; flags = RENAME_*
+ *               (RENAME_WHITEOUT also creates a whiteout, a character
+ *               device 0:0, at the old name)
+ *
+ * In all five, dir_ino is the directory the new name goes in, dev its
+ * device (the inodes and both directories are on it: the kernel refuses
+ * links and renames across mounts first), dir_mode, dir_uid and dir_gid
+ * its mode and owner, and name the new name (the last component).
+ * Names are copied NUL-terminated into their 64 bytes, cut to 63 if
+ * longer, with CHECMATE_INODE_F_NAME_CUT or _NAME2_CUT set; name_len and
+ * name2_len are their full lengths. Owners are in the initial user
+ * namespace. A field the hook has no value for is 0.
+ */
+
+/* checmate_inode_ctx.info */
+#define CHECMATE_INODE_F_NAME_CUT	(1U << 0) /* name holds its first 63 bytes */
+#define CHECMATE_INODE_F_NAME2_CUT	(1U << 1) /* name2 holds its first 63 bytes */
+
+struct checmate_inode_ctx {
+	__u64 ino;
+	__u64 dir_ino;
+	__u64 old_dir_ino;
+	__u64 target_ino;
+	__u32 dev;
+	__u32 mode;
+	__u32 rdev;
+	__u32 uid;
+	__u32 gid;
+	__u32 nlink;
+	__u32 dir_mode;
+	__u32 dir_uid;
+	__u32 dir_gid;
+	__u32 flags;
+	__u32 info;		/* CHECMATE_INODE_F_* */
+	__u32 name_len;
+	__u32 name2_len;
+	__u32 reserved;
+	char name[64];
+	char name2[64];
+};
+
+/*
  * Task hooks: pid, tgid, uid and gid of the other task (the target, child,
  * tracer or new task; 0 where it has none yet), in the initial namespaces.
  *
@@ -285,10 +371,26 @@ struct checmate_task_ctx {
  * sb_mount            flags = mount flags, ino/dev of the mount point,
  *                     fstype = type string (NUL-terminated, may be cut)
  * sb_umount           flags = umount flags, mnt_flags of the mount
- *                     (MNT_LOCKED...), ino/dev of its root
+ *                     (MNT_LOCKED...), ino/dev of its root; fstype,
+ *                     s_magic of its filesystem
  * path_chroot         ino/dev of the new root
+ * sb_kern_mount       a new mount of a filesystem by user space, after
+ *                     the filesystem made or found its superblock:
+ *                     mount(2) of a filesystem (not MS_BIND, MS_MOVE,
+ *                     MS_REMOUNT or a propagation change) and
+ *                     fsconfig(FSCONFIG_CMD_CREATE or _CREATE_EXCL) of
+ *                     the new mount API; not the kernel's own mounts.
+ *                     flags = the superblock's SB_* flags (SB_RDONLY...),
+ *                     ino/dev of its root, fstype, s_magic
+ * move_mount          move_mount(): the attach of a tree made by fsmount()
+ *                     or open_tree(OPEN_TREE_CLONE), the move of a mount,
+ *                     MOVE_MOUNT_SET_GROUP: ino/dev of the mount point (to);
+ *                     ino2/dev2 of the root of what is attached or moved
+ *                     (from), fstype, s_magic and mnt_flags of its mount
+ * sb_pivotroot        pivot_root(): ino/dev of the new root, fstype and
+ *                     s_magic of its filesystem; ino2/dev2 of put_old
  *
- * In all three, userns_level is the nesting level of the caller's user
+ * In all six, userns_level is the nesting level of the caller's user
  * namespace (0 in the initial one) and chrooted is the kernel's
  * current_chrooted(): 1 if the caller's root is not the root of its mount
  * namespace, that root found by following the mounts stacked on the
@@ -299,7 +401,11 @@ struct checmate_task_ctx {
  * caller before the chroot.
  *
  * sb_mount is crossed by every form of mount(2), not by the new mount API
- * (fsopen(), fsmount(), move_mount(), open_tree(), mount_setattr());
+ * (fsopen(), fsconfig(), fsmount(), move_mount(), open_tree(),
+ * mount_setattr()): new superblocks of either API cross sb_kern_mount,
+ * attaches of the new API move_mount; mount_setattr() (read-only,
+ * nosuid, propagation, idmapping of existing mounts) crosses no hook in
+ * Linux 6.12;
  * sb_umount by umount(2) and umount2(2), after the kernel's own checks
  * (a locked mount fails with EINVAL before it); path_chroot by chroot(2).
  */
@@ -311,6 +417,10 @@ struct checmate_mount_ctx {
 	__u32 userns_level;
 	__u32 chrooted;
 	char fstype[16];
+	/* Appended: programs built for the fields above stay valid. */
+	__u64 ino2;
+	__u32 dev2;
+	__u32 s_magic;
 };
 
 #endif /* _UAPI_LINUX_CHECMATE_H */

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/klog.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -370,6 +371,99 @@ TEST_F(api, program_outlives_its_fd)
 	close(self->prog);
 	self->prog = -1;
 	EXPECT_EQ(1, attached(HOOK, id));
+}
+
+static int cm_replace(unsigned int hook, int new_fd, int old_fd)
+{
+	return checmate(CHECMATE_OP_REPLACE, hook, new_fd, old_fd);
+}
+
+TEST_F(api, replace_in_place)
+{
+	int a = load_deny_tgid(HOOK, getpid(), EDOM);
+	int b = load_deny_tgid(HOOK, getpid(), ERANGE);
+	int other = load_ret(CHECMATE_HOOK_SOCKET_BIND, 0);
+	struct checmate_query q;
+	__u32 ids[4];
+
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, cm_attach(HOOK, self->prog));
+	ASSERT_EQ(0, cm_attach(HOOK, a));
+	EXPECT_EQ(EDOM, listen_errno());
+	ASSERT_EQ(0, cm_replace(HOOK, b, a));
+	EXPECT_EQ(ERANGE, listen_errno());
+	/* The new program takes the old one's place. */
+	ASSERT_EQ(0, cm_query(HOOK, &q, ids, ARRAY_LEN(ids)));
+	ASSERT_EQ(2, q.prog_cnt);
+	EXPECT_EQ(prog_id(self->prog), ids[0]);
+	EXPECT_EQ(prog_id(b), ids[1]);
+	/* Bad input: each errno, and the hook as it was. */
+	EXPECT_EQ(-1, cm_replace(HOOK, b, a));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(-1, cm_replace(HOOK, b, b));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(-1, cm_replace(HOOK, a, a));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, cm_replace(HOOK, other, b));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, cm_replace(HOOK, a, other));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, cm_replace(HOOK, 4000, b));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, cm_replace(CHECMATE_HOOK_UNSPEC, a, b));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(ERANGE, listen_errno());
+	close(a);
+	close(b);
+	close(other);
+}
+
+struct swapper {
+	int a, b, rounds;
+};
+
+static void *swap_back_and_forth(void *arg)
+{
+	struct swapper *sw = arg;
+
+	for (int i = 0; i < sw->rounds; i++) {
+		if (cm_replace(HOOK, sw->b, sw->a) || cm_replace(HOOK, sw->a, sw->b))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* A crossing during a replace runs the old program or the new, never none. */
+TEST_F(api, replace_is_atomic)
+{
+	struct swapper sw = {
+		.a = load_deny_tgid(HOOK, getpid(), EDOM),
+		.b = load_deny_tgid(HOOK, getpid(), ERANGE),
+		.rounds = 2000,
+	};
+	int allowed = 0, other = 0;
+	pthread_t t;
+	void *ret;
+
+	ASSERT_LE(0, sw.a);
+	ASSERT_LE(0, sw.b);
+	ASSERT_EQ(0, cm_attach(HOOK, sw.a));
+	ASSERT_EQ(0, pthread_create(&t, NULL, swap_back_and_forth, &sw));
+	for (int i = 0; i < 20000; i++) {
+		int err = listen_errno();
+
+		allowed += err == 0;
+		other += err && err != EDOM && err != ERANGE;
+	}
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(NULL, ret);
+	EXPECT_EQ(0, allowed);
+	EXPECT_EQ(0, other);
+	EXPECT_EQ(1, count(HOOK));
+	close(sw.a);
+	close(sw.b);
 }
 
 TEST_HARNESS_MAIN

@@ -169,7 +169,7 @@ TEST(no_link_or_cgroup_attach_for_checmate_programs)
 TEST(lock_never_switches_enforcement_off)
 {
 	unsigned int hook = CHECMATE_HOOK_FILE_PERMISSION;
-	int deny = load_deny_tgid(hook, getpid(), DENY_ERRNO);
+	int deny = load_deny_tgid(hook, getpid(), DENY_ERRNO), allow;
 	struct checmate_query q;
 
 	ASSERT_LE(0, deny);
@@ -189,14 +189,23 @@ TEST(lock_never_switches_enforcement_off)
 		ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, m, 0));
 		EXPECT_EQ(EPERM, errno);
 	}
+	/* No replacing a locked hook's program by one that allows. */
+	allow = load_ret(hook, 0);
+	ASSERT_LE(0, allow);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_REPLACE, hook, allow, deny));
+	EXPECT_EQ(EPERM, errno);
 	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_APPEND_ONLY, 0));
 	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_NORMAL, 0));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_REPLACE, hook, allow, deny));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(DENY_ERRNO, read_errno());
 	ASSERT_EQ(0, cm_query(hook, &q, NULL, 0));
 	EXPECT_EQ(CHECMATE_MODE_APPEND_ONLY, q.mode);
 	EXPECT_EQ(CHECMATE_QUERY_F_LOCKED, q.flags);
+	EXPECT_EQ(1, q.prog_cnt);
 	close(deny);
+	close(allow);
 }
 
 static int create_map(enum bpf_map_type type, __u32 value_size, __u32 max,

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The LSM entry points, one per row of the hook table: fill the context,
+//! run the hook's programs, apply what they wrote if they allowed. And the
+//! `security_hook_list` entries that `lsm.rs` registers.
+
+use crate::hooks::{for_each_hook, marker, COUNT};
+use crate::{fs, mount, namei, net, progs, task};
+use kernel::bindings;
+use kernel::bindings::{
+    checmate_file_ctx as FileCtx, checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx,
+    checmate_sock_ctx as SockCtx, checmate_task_ctx as TaskCtx,
+};
+use kernel::bindings::{
+    cred, dentry, file, inode, kernel_siginfo, linux_binprm, msghdr, path, request_sock, sk_buff,
+    sock, sockaddr, socket, task_struct, umode_t, vfsmount,
+};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+
+/// One `security_hook_list` entry, for `lsm.rs` to register.
+pub(crate) type HookEntry = bindings::security_hook_list;
+
+macro_rules! define_entries {
+    ($(
+        $lsm:ident = $num:ident, $ctx:ident, softirq $softirq:literal,
+            ($($arg:ident: $ty:ty),* $(,)?) fill $fill:path
+            $(, writable [$($wf:ident: $wt:ty),*] commit $commit:path)? ;
+    )*) => {
+        $(
+        /// The LSM hook of the same name.
+        ///
+        /// # Safety
+        ///
+        /// Called by the LSM framework with the hook's valid arguments.
+        unsafe extern "C" fn $lsm($($arg: $ty),*) -> c_int {
+            // Nothing attached: no context to fill.
+            if !progs::has_programs::<marker::$lsm>() {
+                return 0;
+            }
+            let mut ctx = <$ctx>::default();
+            #[allow(unused_variables)]
+            let args = ($($arg,)*);
+            // SAFETY: the LSM framework calls this hook with valid arguments,
+            // which is what the fill function requires.
+            unsafe { $fill(&mut ctx, $($arg),*) };
+            let ret = progs::run::<marker::$lsm>(&mut ctx);
+            $(
+            if ret == 0 {
+                // SAFETY: `args` are the arguments the LSM framework passed
+                // this hook, valid for the call, as the commit function
+                // requires.
+                return unsafe { $commit(&ctx, args) };
+            }
+            )?
+            ret
+        }
+        )*
+
+        /// The `security_hook_list` entries of every hook, in table order.
+        pub(crate) fn entries() -> [HookEntry; COUNT] {
+            [$(HookEntry {
+                // SAFETY: only the address of the static is taken.
+                scalls: unsafe { &raw mut bindings::static_calls_table.$lsm }.cast(),
+                hook: bindings::security_list_options { $lsm: Some($lsm) },
+                lsmid: core::ptr::null_mut(),
+                // Switched on only while programs are attached (`switch.rs`).
+                runtime: true,
+            }),*]
+        }
+    };
+}
+
+for_each_hook!(define_entries);

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Name contexts (`struct checmate_inode_ctx`): the hooks that put a name
+//! into a directory, `path_mknod`, `path_mkdir`, `path_symlink`,
+//! `path_link` and `path_rename` (`fs/namei.c`, `net/unix/af_unix.c`,
+//! `kernel/bpf/inode.c`).
+//!
+//! The kernel calls them with the directory that gets the name locked
+//! (`filename_create()`, `lookup_open()`, `lock_rename()`), in process
+//! context, before the filesystem acts. The fills here only read: no
+//! allocation, no lock, no reference taken or dropped, and names are
+//! copied with bounded copies. Under the directory's lock the new dentry's
+//! name is stable, and so are the dentries of a rename (both directories
+//! are locked); the source dentry of a link is not locked, so only its
+//! inode is read (a positive dentry the caller holds a reference to keeps
+//! its inode), never its name.
+
+use crate::ctx::encode_dev;
+use crate::report::Describe;
+use core::fmt::{self, Write};
+use kernel::bindings;
+use kernel::bindings::checmate_inode_ctx as InodeCtx;
+use kernel::ffi::{c_char, c_uint};
+
+// SAFETY: a UAPI structure of `__u32`/`__u64`/`char` fields only
+// (include/uapi/linux/checmate.h), generated `repr(C)` by bindgen.
+unsafe impl crate::ctx::Context for InodeCtx {}
+
+/// The text of a NUL-terminated context name.
+fn text(name: &[c_char]) -> &str {
+    let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+    // `c_char` is `u8` in the kernel's Rust.
+    let bytes: &[u8] = &name[..end];
+    core::str::from_utf8(bytes).unwrap_or("?")
+}
+
+impl Describe for InodeCtx {
+    fn describe(&self, w: &mut dyn Write) -> fmt::Result {
+        write!(
+            w,
+            "dir_ino={} dev={} name={} mode={:o} ino={} target_ino={} flags={:#x}",
+            self.dir_ino,
+            self.dev,
+            text(&self.name),
+            self.mode,
+            self.ino,
+            self.target_ino,
+            self.flags
+        )
+    }
+}
+
+const S_IFMT: u32 = bindings::S_IFMT;
+
+/// Copies `len` bytes at `src` into `dst` as a NUL-terminated string, cut
+/// to `dst.len() - 1` bytes; returns whether it was cut.
+///
+/// # Safety
+///
+/// `src` must be valid for reads of `len` bytes.
+unsafe fn copy_name(dst: &mut [c_char], src: *const u8, len: usize) -> bool {
+    let n = len.min(dst.len() - 1);
+    for (i, d) in dst.iter_mut().take(n).enumerate() {
+        // SAFETY: `i < n <= len`, and the caller guarantees `len` bytes.
+        *d = unsafe { *src.add(i) } as c_char;
+    }
+    dst[n] = 0;
+    n < len
+}
+
+/// The dentry's name into `name`, `name_len` and the cut flag `cut`.
+///
+/// # Safety
+///
+/// `dentry` must be valid, its name stable (its parent locked).
+unsafe fn dentry_name(
+    dentry: *const bindings::dentry,
+    name: &mut [c_char],
+    name_len: &mut u32,
+    info: &mut u32,
+    cut: u32,
+) {
+    // SAFETY: the caller guarantees a valid dentry with a stable name; a
+    // qstr's `len` bytes at `name` are the name.
+    unsafe {
+        let q = &(*dentry).d_name;
+        let len = q.__bindgen_anon_1.__bindgen_anon_1.len;
+        *name_len = len;
+        if copy_name(name, q.name, len as usize) {
+            *info |= cut;
+        }
+    }
+}
+
+/// Number, mode, owner and link count of `inode` (the object named).
+///
+/// # Safety
+///
+/// `inode` must be a valid inode.
+unsafe fn object(ctx: &mut InodeCtx, inode: *const bindings::inode) {
+    // SAFETY: the caller guarantees a valid inode.
+    let inode = unsafe { &*inode };
+    ctx.ino = inode.i_ino as u64;
+    ctx.mode = inode.i_mode as u32;
+    // kuid/kgid values are the ids in the initial user namespace.
+    ctx.uid = inode.i_uid.val;
+    ctx.gid = inode.i_gid.val;
+    // SAFETY: both variants of the union are the same `unsigned int`; it
+    // changes under the inode's lock, which is not held: a plain read of
+    // an aligned word gives one of its values.
+    ctx.nlink = unsafe { core::ptr::read_volatile(&inode.__bindgen_anon_1.i_nlink) };
+}
+
+/// The directory that gets the name (`dir`) and the new name (`dentry`).
+///
+/// # Safety
+///
+/// `dir` must be a valid path to a directory, locked, and `dentry` a valid
+/// dentry in it.
+unsafe fn new_name(
+    ctx: &mut InodeCtx,
+    dir: *const bindings::path,
+    dentry: *const bindings::dentry,
+) {
+    // SAFETY: the caller guarantees a valid path to a positive dentry; a
+    // live inode's superblock is valid.
+    let (inode, sb) = unsafe {
+        let inode = &*(*(*dir).dentry).d_inode;
+        (inode, &*inode.i_sb)
+    };
+    ctx.dir_ino = inode.i_ino as u64;
+    ctx.dev = encode_dev(sb.s_dev);
+    ctx.dir_mode = inode.i_mode as u32;
+    ctx.dir_uid = inode.i_uid.val;
+    ctx.dir_gid = inode.i_gid.val;
+    // SAFETY: the caller guarantees a valid dentry under the locked `dir`.
+    unsafe {
+        dentry_name(
+            dentry,
+            &mut ctx.name,
+            &mut ctx.name_len,
+            &mut ctx.info,
+            bindings::CHECMATE_INODE_F_NAME_CUT,
+        )
+    };
+}
+
+/// Fills the context of the `path_mknod` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_mknod(
+    ctx: &mut InodeCtx,
+    dir: *const bindings::path,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+    dev: c_uint,
+) {
+    // SAFETY: valid hook arguments, the directory locked by the caller.
+    unsafe { new_name(ctx, dir, dentry) };
+    let mode = mode as u32;
+    // mknod(2) of type 0 makes a regular file (`do_mknodat()`).
+    let ty = match mode & S_IFMT {
+        0 => bindings::S_IFREG,
+        ty => ty,
+    };
+    ctx.mode = ty | (mode & bindings::S_IALLUGO);
+    // Only devices keep the number: `do_mknodat()` passes 0 for the rest.
+    if ty == bindings::S_IFCHR || ty == bindings::S_IFBLK {
+        ctx.rdev = dev;
+    }
+}
+
+/// Fills the context of the `path_mkdir` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_mkdir(
+    ctx: &mut InodeCtx,
+    dir: *const bindings::path,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) {
+    // SAFETY: valid hook arguments, the directory locked by the caller.
+    unsafe { new_name(ctx, dir, dentry) };
+    // What `vfs_mkdir()` keeps of the mode asked for.
+    ctx.mode = bindings::S_IFDIR | (mode as u32 & (bindings::S_IRWXUGO | bindings::S_ISVTX));
+}
+
+/// Fills the context of the `path_symlink` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_symlink(
+    ctx: &mut InodeCtx,
+    dir: *const bindings::path,
+    dentry: *mut bindings::dentry,
+    old_name: *const c_char,
+) {
+    // SAFETY: valid hook arguments, the directory locked by the caller.
+    unsafe { new_name(ctx, dir, dentry) };
+    ctx.mode = bindings::S_IFLNK | bindings::S_IRWXUGO;
+    if old_name.is_null() {
+        return;
+    }
+    // The target is the kernel's copy of the user's string (`getname()`),
+    // NUL-terminated and at most PATH_MAX bytes with its NUL.
+    // SAFETY: `old_name` is a NUL-terminated kernel string; `strnlen()`
+    // reads no further than its NUL.
+    let len = unsafe { bindings::strnlen(old_name, bindings::PATH_MAX as usize) };
+    ctx.name2_len = len as u32;
+    // SAFETY: `len` bytes of `old_name` were just found to be readable.
+    if unsafe { copy_name(&mut ctx.name2, old_name.cast(), len) } {
+        ctx.info |= bindings::CHECMATE_INODE_F_NAME2_CUT;
+    }
+}
+
+/// Fills the context of the `path_link` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_link(
+    ctx: &mut InodeCtx,
+    old_dentry: *mut bindings::dentry,
+    new_dir: *const bindings::path,
+    new_dentry: *mut bindings::dentry,
+) {
+    // SAFETY: valid hook arguments, the new directory locked by the caller.
+    unsafe { new_name(ctx, new_dir, new_dentry) };
+    // SAFETY: the source is a positive dentry the caller holds (the kernel
+    // refuses a negative one before the hook), so its inode stays.
+    unsafe { object(ctx, (*old_dentry).d_inode) };
+}
+
+/// Fills the context of the `path_rename` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_rename(
+    ctx: &mut InodeCtx,
+    old_dir: *const bindings::path,
+    old_dentry: *mut bindings::dentry,
+    new_dir: *const bindings::path,
+    new_dentry: *mut bindings::dentry,
+    flags: c_uint,
+) {
+    // SAFETY: valid hook arguments; `lock_rename()` holds both directories.
+    unsafe {
+        new_name(ctx, new_dir, new_dentry);
+        object(ctx, (*old_dentry).d_inode);
+        ctx.old_dir_ino = (*(*(*old_dir).dentry).d_inode).i_ino as u64;
+        dentry_name(
+            old_dentry,
+            &mut ctx.name2,
+            &mut ctx.name2_len,
+            &mut ctx.info,
+            bindings::CHECMATE_INODE_F_NAME2_CUT,
+        );
+        let target = (*new_dentry).d_inode;
+        if !target.is_null() {
+            ctx.target_ino = (*target).i_ino as u64;
+        }
+    }
+    ctx.flags = flags;
+}

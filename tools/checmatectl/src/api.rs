@@ -31,6 +31,24 @@ pub fn detach(hook: u32, prog: BorrowedFd<'_>) -> Result<(), Error> {
         .map_err(|e| Error::os(Op::Detach, format!("detach from {}", hook_str(hook)), e))
 }
 
+/// Runs `new` in place of `old` on `hook`, in one step: no crossing of the
+/// hook runs neither or both (CHECMATE_OP_REPLACE).
+pub fn replace(hook: u32, new: BorrowedFd<'_>, old: BorrowedFd<'_>) -> Result<(), Error> {
+    prctl(
+        CHECMATE_OP_REPLACE,
+        hook.into(),
+        new.as_raw_fd() as u64,
+        old.as_raw_fd() as u64,
+    )
+    .map_err(|e| {
+        Error::os(
+            Op::Replace,
+            format!("replace a program of {}", hook_str(hook)),
+            e,
+        )
+    })
+}
+
 pub fn reset(hook: u32) -> Result<(), Error> {
     prctl(CHECMATE_OP_RESET, hook.into(), 0, 0)
         .map_err(|e| Error::os(Op::Reset, format!("reset {}", hook_str(hook)), e))

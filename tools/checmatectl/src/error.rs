@@ -9,6 +9,7 @@ pub enum Op {
     Load,
     Attach,
     Detach,
+    Replace,
     Reset,
     Lock,
     SetMode,
@@ -67,6 +68,12 @@ impl Error {
             (Attach, libc::EEXIST) => "that program is attached to this hook already",
             (Attach, libc::E2BIG) => "the hook holds the maximum number of programs",
             (Attach, libc::EINVAL) => "not a Checmate program, or verified for another hook",
+            (Replace, libc::EEXIST) => "the new program is attached to this hook already",
+            (Replace, libc::ENOENT) => "the program to replace is not attached to this hook",
+            (Replace, libc::EINVAL) => {
+                "the kernel refused the replacement: does it have CHECMATE_OP_REPLACE, and \
+                 were both programs verified for this hook?"
+            }
             (Detach, libc::ENOENT) => "no program with that id is attached to this hook",
             (_, libc::ENOENT) => "no such program or pinned map",
             (_, libc::EINVAL) if self.op != Map => {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! checmatectl: load, attach, inspect and lock Checmate policies.
 
-use checmatectl::{api, error::Error, hook_by_name, hook_name, mode_name, policy, uapi, MODES};
+use checmatectl::{
+    api, apply, error::Error, hook_by_name, hook_name, mode_name, policy, state, uapi,
+};
 use clap::{Parser, Subcommand};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
@@ -22,13 +24,39 @@ pub struct Cli {
 pub enum Cmd {
     /// Load a BPF object and attach each program to the hook its section
     /// names (SEC("checmate/<hook>")); the programs stay after checmatectl exits.
+    /// Refuses if the policy's programs are attached already.
     Load {
         /// The BPF ELF object (clang -target bpf)
         object: PathBuf,
         /// Pin the object's maps in this bpffs directory, for `map update`
         #[arg(long, value_name = "DIR")]
         pin_maps: Option<PathBuf>,
+        /// The policy's name (default: the object's file name without .bpf.o)
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace the policy's attached programs, each in one step (maps
+        /// of unchanged shape keep their data)
+        #[arg(long)]
+        replace: bool,
     },
+    /// Make the system match a policy file (TOML): load its object, fill
+    /// its maps, set its hooks' mode and lock; again, change only what differs
+    Apply {
+        /// The policy file
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: PathBuf,
+        /// Print what would change, change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List the policies recorded in /sys/fs/bpf/checmate
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Detach a policy's programs and remove its pins
+    Delete { name: String },
     /// Detach one program (by id, as `show` prints it) from a hook
     Detach { hook: String, prog_id: u32 },
     /// Detach every program of a hook
@@ -126,20 +154,67 @@ fn show(hook: Option<String>, json: bool) -> Result<(), String> {
     Ok(())
 }
 
+fn list(json: bool) -> Result<(), String> {
+    let all = state::list()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all).unwrap());
+        return Ok(());
+    }
+    for m in &all {
+        let dir = state::dir(&m.name);
+        let live: Vec<u32> = apply::attached_of(m, &dir)?.iter().map(|p| p.id).collect();
+        let progs: Vec<String> = m
+            .programs
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{}@{}{}",
+                    p.id,
+                    p.name,
+                    p.hook,
+                    if live.contains(&p.id) {
+                        ""
+                    } else {
+                        "(detached)"
+                    }
+                )
+            })
+            .collect();
+        let entries: usize = m.maps.values().map(Vec::len).sum();
+        println!(
+            "{:<20} {:<5} {} entries {} programs {}",
+            m.name,
+            m.kind,
+            m.object,
+            entries,
+            progs.join(" ")
+        );
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     let e = |e: Error| e.to_string();
     match cli.cmd {
-        Cmd::Load { object, pin_maps } => {
-            let opts = policy::Options {
-                pin_maps: pin_maps.as_deref(),
-            };
-            for a in policy::load(&object, &opts).map_err(e)? {
-                println!(
-                    "attached {} (id {}) to {}",
-                    a.name,
-                    a.id,
-                    hook_name(a.hook).unwrap_or("?")
-                );
+        Cmd::Load {
+            object,
+            pin_maps,
+            name,
+            replace,
+        } => {
+            for l in apply::load(&object, name.as_deref(), replace, pin_maps.as_deref())? {
+                println!("{l}");
+            }
+        }
+        Cmd::Apply { file, dry_run } => {
+            for l in apply::apply(&file, dry_run)?.lines {
+                println!("{l}");
+            }
+        }
+        Cmd::List { json } => list(json)?,
+        Cmd::Delete { name } => {
+            for l in apply::delete(&name)? {
+                println!("{l}");
             }
         }
         Cmd::Detach { hook, prog_id } => {
@@ -150,14 +225,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Cmd::Reset { hook } => api::reset(hook_arg(&hook)?).map_err(e)?,
         Cmd::Lock { hook, freeze_maps } => api::lock(hook_arg(&hook)?, freeze_maps).map_err(e)?,
         Cmd::Mode { hook, mode } => {
-            let m = MODES
-                .iter()
-                .find(|m| m.0 == mode)
-                .map(|m| m.1)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = MODES.iter().map(|m| m.0).collect();
-                    format!("unknown mode '{mode}'; modes: {}", names.join(", "))
-                })?;
+            let m = checmatectl::mode_by_name(&mode)?;
             api::set_mode(hook_arg(&hook)?, m).map_err(e)?;
         }
         Cmd::Audit { hook, state } => {

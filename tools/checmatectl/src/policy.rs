@@ -6,9 +6,9 @@
 
 use crate::error::{Error, Op};
 use crate::uapi::BPF_PROG_TYPE_CHECMATE;
-use libbpf_rs::{AsRawLibbpf, MapCore, ObjectBuilder};
+use libbpf_rs::{AsRawLibbpf, MapCore, Object, ObjectBuilder, OpenObject};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
 /// The section prefix of Checmate programs.
@@ -31,30 +31,19 @@ pub fn hook_of_section(section: &str) -> Result<u32, String> {
     })
 }
 
-/// A program of a loaded policy.
-#[derive(Debug, Clone)]
-pub struct Attached {
-    pub name: String,
-    pub hook: u32,
-    pub id: u32,
-}
-
-/// What to do besides loading and attaching.
-#[derive(Debug, Default)]
-pub struct Options<'a> {
-    /// Pin every map under this bpffs directory.
-    pub pin_maps: Option<&'a Path>,
-}
-
-/// Loads `path`, pins its maps if asked, and attaches every program to its
-/// hook. The kernel keeps the programs (and their maps) after we exit.
-pub fn load(path: &Path, opts: &Options<'_>) -> Result<Vec<Attached>, Error> {
-    let load_err = |what: String, e: libbpf_rs::Error| Error {
+/// An error of libbpf while opening or loading `what`.
+pub fn load_err(what: String, e: libbpf_rs::Error) -> Error {
+    Error {
         op: Op::Load,
         errno: Some(errno_of(&e)),
         what: format!("{what}: {e}"),
         log: None,
-    };
+    }
+}
+
+/// Opens `path` and sets the program type and hook of each program from
+/// its section; returns the object and (program name, hook) in order.
+pub fn open(path: &Path) -> Result<(OpenObject, Vec<(String, u32)>), Error> {
     let mut open = ObjectBuilder::default()
         .open_file(path)
         .map_err(|e| load_err(format!("open {}", path.display()), e))?;
@@ -76,38 +65,28 @@ pub fn load(path: &Path, opts: &Options<'_>) -> Result<Vec<Attached>, Error> {
             format!("{}: no checmate/<hook> program", path.display()),
         ));
     }
-    let mut obj = open
-        .load()
-        .map_err(|e| load_err(format!("load {}", path.display()), e))?;
-    if let Some(dir) = opts.pin_maps {
-        for mut map in obj.maps_mut() {
-            let name = map.name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue; // .rodata, .bss: not a policy's data
-            }
-            let pin = dir.join(&name);
-            let _ = std::fs::remove_file(&pin);
-            map.pin(&pin).map_err(|e| {
-                Error::os(
-                    Op::Map,
-                    format!("pin map {name} at {}", pin.display()),
-                    io::Error::other(e),
-                )
-            })?;
+    Ok((open, hooks))
+}
+
+/// Pins the object's maps (not .rodata, .bss) under `dir`, replacing what
+/// was pinned there.
+pub fn pin_maps(obj: &mut Object, dir: &Path) -> Result<(), Error> {
+    for mut map in obj.maps_mut() {
+        let name = map.name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue; // .rodata, .bss: not a policy's data
         }
+        let pin = dir.join(&name);
+        let _ = std::fs::remove_file(&pin);
+        map.pin(&pin).map_err(|e| {
+            Error::os(
+                Op::Map,
+                format!("pin map {name} at {}", pin.display()),
+                io::Error::other(e),
+            )
+        })?;
     }
-    let mut attached = Vec::new();
-    for prog in obj.progs() {
-        let name = prog.name().to_string_lossy().into_owned();
-        let hook = hooks.iter().find(|h| h.0 == name).map(|h| h.1).unwrap_or(0);
-        crate::api::attach(hook, prog.as_fd())?;
-        attached.push(Attached {
-            name,
-            hook,
-            id: crate::api::prog_info(prog.as_fd()).map_or(0, |i| i.id),
-        });
-    }
-    Ok(attached)
+    Ok(())
 }
 
 /// The errno behind a libbpf-rs error, for hints.

@@ -37,7 +37,7 @@ fn hook_lookup() {
     );
     assert_eq!(hook_by_name("3"), Some(3));
     assert_eq!(hook_by_name("0"), None);
-    assert_eq!(hook_by_name("21"), None);
+    assert_eq!(hook_by_name(&(uapi::HOOKS.len() + 1).to_string()), None);
     assert_eq!(hook_by_name("socket_conect"), None);
     assert_eq!(
         hook_name(uapi::CHECMATE_HOOK_PATH_CHROOT),
@@ -137,6 +137,39 @@ fn cli_parses() {
     assert!(matches!(c.cmd, cli::Cmd::Detach { prog_id: 7, .. }));
     assert!(cli::Cli::try_parse_from(["checmatectl", "detach", "file_open", "x"]).is_err());
     assert!(cli::Cli::try_parse_from(["checmatectl", "frobnicate"]).is_err());
+    let c =
+        cli::Cli::try_parse_from(["checmatectl", "apply", "-f", "p.toml", "--dry-run"]).unwrap();
+    assert!(matches!(c.cmd, cli::Cmd::Apply { dry_run: true, .. }));
+    assert!(cli::Cli::try_parse_from(["checmatectl", "apply"]).is_err());
+    let c =
+        cli::Cli::try_parse_from(["checmatectl", "load", "o.bpf.o", "--replace", "--name", "x"])
+            .unwrap();
+    assert!(matches!(c.cmd, cli::Cmd::Load { replace: true, name: Some(ref n), .. } if n == "x"));
+    let c = cli::Cli::try_parse_from(["checmatectl", "load", "o.bpf.o"]).unwrap();
+    assert!(matches!(c.cmd, cli::Cmd::Load { replace: false, .. }));
+    let c = cli::Cli::try_parse_from(["checmatectl", "delete", "egress"]).unwrap();
+    assert!(matches!(c.cmd, cli::Cmd::Delete { ref name } if name == "egress"));
+    let c = cli::Cli::try_parse_from(["checmatectl", "list", "--json"]).unwrap();
+    assert!(matches!(c.cmd, cli::Cmd::List { json: true }));
+}
+
+#[test]
+fn every_mode_is_named() {
+    let e = checmatectl::mode_by_name("bogus").unwrap_err();
+    for (m, _) in checmatectl::MODES {
+        assert!(e.contains(m), "{e}");
+    }
+    assert!(e.contains("log-only"), "{e}");
+    assert_eq!(
+        checmatectl::mode_by_name("log-only"),
+        Ok(uapi::CHECMATE_MODE_LOG_ONLY)
+    );
+    let e = Error::os(
+        Op::Replace,
+        "replace",
+        std::io::Error::from_raw_os_error(libc::ENOENT),
+    );
+    assert!(e.to_string().contains("not attached to this hook"), "{e}");
 }
 
 #[test]

@@ -352,3 +352,51 @@ fn arrays_and_cgroup_arrays_diff_by_record() {
         [Change::Update { .. }]
     ));
 }
+
+/// samples/egress_allowlist.toml against the sample it names, built here.
+#[test]
+fn sample_policy_file() {
+    let top = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("egress_allowlist.bpf.o");
+    let multiarch = format!("/usr/include/{}-linux-gnu", std::env::consts::ARCH);
+    let built = Command::new("clang-19")
+        .args(["-O2", "-g", "-target", "bpf", "-I"])
+        .arg(top.join("kernel/include/uapi"))
+        .args(["-idirafter", "/usr/include", "-idirafter", &multiarch, "-c"])
+        .arg(top.join("samples/egress_allowlist.bpf.c"))
+        .arg("-o")
+        .arg(&out)
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!("clang-19 or libbpf's headers missing: sample policy file not checked");
+        return;
+    }
+    let mut p = spec::read(&top.join("samples/egress_allowlist.toml")).unwrap();
+    assert_eq!(p.name, "egress");
+    assert!(p.object.ends_with("samples/egress_allowlist.bpf.o"));
+    p.object = out.clone();
+    let (open, progs) = policy::open(&out).unwrap();
+    assert_eq!(progs.len(), 2);
+    if !std::path::Path::new("/sys/fs/cgroup/container").exists() {
+        let e = spec::type_maps(&open, &p).unwrap_err();
+        assert!(e.contains("cgroup '/sys/fs/cgroup/container'"), "{e}");
+        p.maps.remove("egress_cgroup");
+    }
+    let specs = spec::type_maps(&open, &p).unwrap();
+    let allow = specs.iter().find(|s| s.name == "egress_allow").unwrap();
+    let key = |port: u32, ip: [u8; 4]| {
+        let mut k = [2u32.to_ne_bytes(), port.to_ne_bytes()].concat();
+        k.extend(ip);
+        k.extend([0; 12]);
+        k
+    };
+    assert_eq!(allow.entries.len(), 2);
+    assert_eq!(
+        allow.entries[&key(4242, [127, 0, 0, 1])].0,
+        Val::Bytes(vec![1])
+    );
+    assert_eq!(
+        allow.entries[&key(0, [10, 0, 0, 53])].0,
+        Val::Bytes(vec![1])
+    );
+}

@@ -158,10 +158,10 @@ pub(crate) unsafe fn path_chroot(ctx: &mut MountCtx, path: *const bindings::path
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
 pub(crate) unsafe fn sb_kern_mount(ctx: &mut MountCtx, sb: *const bindings::super_block) {
-    // SAFETY: valid hook arguments: a live superblock, born
-    // (`vfs_get_tree()`); its root dentry, when set, is held by it and
-    // positive, but is checked rather than assumed (the mount's root is
-    // `fc->root`, which a filesystem may take from below its `s_root`).
+    // The superblock is born (`vfs_get_tree()`); its root dentry, when set,
+    // is held by it and positive, but is checked rather than assumed (the
+    // mount's root is `fc->root`, which may lie below `s_root`).
+    // SAFETY: valid hook arguments: a live superblock; pointers checked.
     unsafe {
         let root = (*sb).s_root;
         if !root.is_null() && !(*root).d_inode.is_null() {

@@ -104,9 +104,9 @@ unsafe fn object(ctx: &mut InodeCtx, inode: *const bindings::inode) {
     // kuid/kgid values are the ids in the initial user namespace.
     ctx.uid = inode.i_uid.val;
     ctx.gid = inode.i_gid.val;
-    // SAFETY: both variants of the union are the same `unsigned int`; it
-    // changes under the inode's lock, which is not held: a plain read of
-    // an aligned word gives one of its values.
+    // The link count changes under the inode's lock, which is not held: a
+    // volatile read of the aligned word gives one of its values.
+    // SAFETY: both variants of the union are the same `unsigned int`.
     ctx.nlink = unsafe { core::ptr::read_volatile(&inode.__bindgen_anon_1.i_nlink) };
 }
 

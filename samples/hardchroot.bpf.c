@@ -2,7 +2,8 @@
 /*
  * hardchroot-like: processes of the cgroup held by chroot_cgroup (and of
  * its descendants) may not chroot(2) (EPERM), and no chrooted process, in
- * any cgroup, may mount(2) anything (EPERM).
+ * any cgroup, may mount anything, by either mount API, or pivot_root(2)
+ * (EPERM).
  *
  * "Chrooted" is the kernel's current_chrooted(), the context's chrooted:
  * the process's root is not the root of its mount namespace (after
@@ -11,15 +12,28 @@
  * namespace root's place (pivot_root(), or mount --move onto / then
  * chroot(".")) is not.
  *
- * Covered: chroot(2) (path_chroot); every form of mount(2) (sb_mount): a
- * new mount, MS_BIND, MS_REMOUNT, MS_MOVE and the propagation changes
- * (MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE).
+ * Covered:
+ * - chroot(2) (path_chroot);
+ * - every form of mount(2) (sb_mount): a new mount, MS_BIND, MS_REMOUNT,
+ *   MS_MOVE and the propagation changes (MS_SHARED, MS_PRIVATE, MS_SLAVE,
+ *   MS_UNBINDABLE);
+ * - every new superblock of either API (sb_kern_mount): mount(2) of a
+ *   filesystem and fsconfig(FSCONFIG_CMD_CREATE or _CREATE_EXCL) after
+ *   fsopen(), so a chrooted process gets no new filesystem instance at all;
+ * - every attach of the new API (move_mount): of a tree made by fsmount()
+ *   (whoever made it) or by open_tree(OPEN_TREE_CLONE) (a bind mount
+ *   through the new API), a move of a mount, MOVE_MOUNT_SET_GROUP;
+ * - pivot_root(2) (sb_pivotroot).
  *
- * Not covered: the new mount API (fsopen(), fsconfig(), fsmount(),
- * open_tree(), move_mount(), mount_setattr()) does not cross sb_mount, so a
- * chrooted process with CAP_SYS_ADMIN can still mount with it; umount(2);
- * pivot_root(2); leaving a chroot (chroot() into a subdirectory and
- * fchdir() out of it, by a process outside chroot_cgroup).
+ * Not covered: mount_setattr(2), which changes the flags (read-only,
+ * nosuid, noexec), propagation and idmapping of existing mounts, crosses
+ * no LSM hook in Linux 6.12; fsopen(), fsmount(), open_tree() themselves
+ * (they attach nothing: a chrooted process can still use, through its
+ * file descriptor, a detached mount another process made, or clone with
+ * open_tree() a tree it can already see); umount(2); leaving a chroot
+ * (chroot() into a subdirectory and fchdir() out of it, by a process
+ * outside chroot_cgroup). "Chrooted" is the state of the process that
+ * crosses the hook: the caller of fsconfig(), move_mount(), mount(2).
  */
 #include "checmate_policy.h"
 
@@ -33,6 +47,24 @@ int no_chroot(struct checmate_mount_ctx *ctx)
 
 SEC("checmate/sb_mount")
 int no_mount_in_chroot(struct checmate_mount_ctx *ctx)
+{
+	return ctx->chrooted ? -EPERM : 0;
+}
+
+SEC("checmate/sb_kern_mount")
+int no_new_sb_in_chroot(struct checmate_mount_ctx *ctx)
+{
+	return ctx->chrooted ? -EPERM : 0;
+}
+
+SEC("checmate/move_mount")
+int no_move_mount_in_chroot(struct checmate_mount_ctx *ctx)
+{
+	return ctx->chrooted ? -EPERM : 0;
+}
+
+SEC("checmate/sb_pivotroot")
+int no_pivot_root_in_chroot(struct checmate_mount_ctx *ctx)
 {
 	return ctx->chrooted ? -EPERM : 0;
 }

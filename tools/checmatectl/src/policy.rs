@@ -90,18 +90,28 @@ pub fn pin_maps(obj: &mut Object, dir: &Path) -> Result<(), Error> {
 }
 
 /// The errno behind a libbpf-rs error, for hints.
-fn errno_of(e: &libbpf_rs::Error) -> i32 {
+///
+/// io::ErrorKind::PermissionDenied is both EPERM and EACCES, and the
+/// verifier refuses with EACCES: the errno itself is in the text ("os error
+/// N"), so that a refused program is not taken for missing privileges.
+pub fn errno_of(e: &libbpf_rs::Error) -> i32 {
+    let text = e.to_string();
+    if let Some(n) = text
+        .rsplit("os error ")
+        .next()
+        .filter(|_| text.contains("os error "))
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+    {
+        return n;
+    }
     match e.kind() {
+        libbpf_rs::ErrorKind::PermissionDenied if text.contains("Permission denied") => {
+            libc::EACCES
+        }
         libbpf_rs::ErrorKind::PermissionDenied => libc::EPERM,
         libbpf_rs::ErrorKind::NotFound => libc::ENOENT,
-        _ => {
-            // libbpf reports the verifier's EACCES in the message.
-            if e.to_string().contains("Permission denied") {
-                libc::EACCES
-            } else {
-                libc::EINVAL
-            }
-        }
+        _ => libc::EINVAL,
     }
 }
 

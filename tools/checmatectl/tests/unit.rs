@@ -154,6 +154,24 @@ fn cli_parses() {
 }
 
 #[test]
+fn verifier_refusal_is_not_a_privilege_hint() {
+    use checmatectl::policy::{errno_of, load_err};
+    let refused = libbpf_rs::Error::from_raw_os_error(libc::EACCES);
+    assert_eq!(errno_of(&refused), libc::EACCES);
+    let e = load_err("load x.bpf.o".into(), refused).to_string();
+    assert!(e.contains("the verifier refused the program"), "{e}");
+    assert!(!e.contains("CAP_BPF"), "{e}");
+    let denied = libbpf_rs::Error::from_raw_os_error(libc::EPERM);
+    assert_eq!(errno_of(&denied), libc::EPERM);
+    let e = load_err("load x.bpf.o".into(), denied).to_string();
+    assert!(e.contains("CAP_BPF"), "{e}");
+    assert_eq!(
+        errno_of(&libbpf_rs::Error::from_raw_os_error(libc::E2BIG)),
+        libc::E2BIG
+    );
+}
+
+#[test]
 fn every_mode_is_named() {
     let e = checmatectl::mode_by_name("bogus").unwrap_err();
     for (m, _) in checmatectl::MODES {

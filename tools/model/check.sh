@@ -8,9 +8,12 @@
 # protocol  every operation, the LTL property "a lock never loosens", the
 #           assertions, and the fuzzer's cm_step() at every transition
 # rcu       readers, grace periods and references: nothing freed while
-#           reachable
+#           reachable; a replace publishes one array, never neither program
+#           nor both
 # mutants   seeded bugs the check must catch: a table that lets a locked
-#           NORMAL hook go DISABLED, and arrays freed without a grace period
+#           NORMAL hook go DISABLED, a table that lets a locked hook replace
+#           its programs, arrays freed without a grace period, and a replace
+#           done as a detach then an attach
 #
 # Installs nothing: spin comes from tools/setup.sh (Debian package spin).
 set -uo pipefail
@@ -19,6 +22,9 @@ top=$(cd "$here/../.." && pwd)
 hdr_dir="$top/tools/testing/selftests/checmate"
 what=${1:-all}
 max_progs=2
+# gcc's -O for pan: compiling at -O2 takes longer than the small searches
+# (protocol, mutants stopping at their first error); rcu's is large.
+opt=-O0
 
 command -v spin >/dev/null || {
 	echo "model: spin not found; install it (apt-get install spin, or tools/setup.sh)" >&2
@@ -37,7 +43,7 @@ run() {
 	(
 		cd "$d" &&
 		spin $sflags -DCM_MAX_PROGS=$max_progs -a "$model" >spin.out 2>&1 &&
-		gcc -O2 -w -DMEMLIM=4096 -DCM_MAX_PROGS=$max_progs $cflags -I"$inc" \
+		gcc $opt -w -DMEMLIM=4096 -DCM_MAX_PROGS=$max_progs $cflags -I"$inc" \
 			-o pan pan.c >gcc.out 2>&1 &&
 		./pan $pflags
 	) >"$work/$name.out" 2>&1
@@ -69,6 +75,7 @@ protocol() {
 }
 
 rcu() {
+	local opt=-O2
 	run rcu "$here/checmate.pml" "$hdr_dir" "-DRCU" "-DSAFETY" "-m3000000" ||
 		fail rcu "the RCU model fails"
 	echo "model: RCU publication and references: $(summary rcu)"
@@ -99,7 +106,29 @@ mutants() {
 	fi
 	grep -q 'assertion violated' "$work/no_grace.out" ||
 		fail no_grace "the no-grace-period mutant failed for another reason"
-	echo "model: mutants caught: locked NORMAL -> DISABLED (LTL), no grace period (assert)"
+	# Replace allowed on a locked hook: the spec's EPERM rule (and the LTL,
+	# an attached program leaves a locked hook) must see it.
+	sed 's/^\(#define CM_REPLACE_LOCKED[[:space:]]*\)CM_DETACH_LOCKED$/\11/' \
+		"$hdr_dir/hook_model.h" >"$m/tools/testing/selftests/checmate/hook_model.h"
+	grep -q '^#define CM_REPLACE_LOCKED[[:space:]]*1$' \
+		"$m/tools/testing/selftests/checmate/hook_model.h" ||
+		fail protocol "the replace mutation did not apply to hook_model.h"
+	if run locked_replace "$m/tools/model/checmate.pml" \
+		"$m/tools/testing/selftests/checmate" "" "" "-a -m200000"; then
+		fail locked_replace "a table letting a locked hook replace a program passed"
+	fi
+	grep -q 'assertion violated' "$work/locked_replace.out" ||
+		fail locked_replace "the locked replace mutant failed for another reason"
+	# Replace as detach + attach: the final list is right, but an array
+	# without either program is published in between.
+	if run replace_split "$here/checmate.pml" "$hdr_dir" "-DRCU -DBUG_REPLACE_SPLIT" \
+		"-DSAFETY" "-m3000000"; then
+		fail replace_split "a replace publishing two arrays passed"
+	fi
+	grep -qE 'assertion violated .*(npub==1|x_old==0)' "$work/replace_split.out" ||
+		fail replace_split "the split replace mutant failed for another reason"
+	echo "model: mutants caught: locked NORMAL -> DISABLED (LTL), no grace period (assert)," \
+		"locked replace (assert), replace as detach + attach (publication assert)"
 }
 
 case "$what" in

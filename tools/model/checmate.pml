@@ -1,8 +1,8 @@
 /*
  * A Promela model of one Checmate hook: the prctl operations (attach,
- * detach, reset, deny_reset with and without freezing maps, set_mode,
- * set_audit), program references, and the RCU publication of the array the
- * hot path runs. tools/model/check.sh runs spin on it.
+ * detach, replace, reset, deny_reset with and without freezing maps,
+ * set_mode, set_audit), program references, and the RCU publication of the
+ * array the hot path runs. tools/model/check.sh runs spin on it.
  *
  * The transition table is not written here: it comes from
  * tools/testing/selftests/checmate/hook_model.h, the header the prctl
@@ -19,7 +19,11 @@
  * - assertions: a refused operation leaves mode, lock, audit, frozen maps,
  *   the program list and the published array as they were; a successful one
  *   changes exactly what it names; a locked DISABLED or LOG_ONLY hook can be
- *   set to NORMAL; the published array is the program list (or nothing, when
+ *   set to NORMAL; a replace is refused (EPERM) exactly where a detach is,
+ *   and leaves a list of the same length, the old program gone and the new
+ *   one at its index; a replace publishes one array, which runs the new
+ *   program and not the old one, so that no reader ever runs neither or
+ *   both; the published array is the program list (or nothing, when
  *   DISABLED or empty) after every operation; references count exactly the
  *   list, the open fds and the arrays not yet freed; no program and no array
  *   is freed while the hook's list, a published array or a reader in an RCU
@@ -31,7 +35,9 @@
  * NREADERS readers, NSLOTS arrays in memory at once.
  *
  * Mutations, to see the check fail: -DBUG_NO_GRACE frees a replaced array
- * without waiting for a grace period.
+ * without waiting for a grace period; -DBUG_REPLACE_SPLIT replaces a
+ * program as a detach then an attach at the same index, publishing an
+ * array in between.
  */
 #define CM_PROMELA
 #ifndef CM_MAX_PROGS
@@ -55,7 +61,7 @@
 #endif
 #define NSLOTS		3
 
-/* Linux errnos, as cm_step() returns them. */
+/* Linux errnos, as cm_step() returns them (negated). */
 #define EPERM		1
 #define ENOENT		2
 #define E2BIG		7
@@ -91,12 +97,14 @@ byte in_cs;			/* readers in an RCU read section */
 byte held[NREADERS];		/* the array each reader loaded */
 #endif
 
-/* One operation at a time; scratch for it, reset before it ends. */
-byte op, arg, err;
+/* One operation at a time (arg2: the old program of a replace); scratch
+ * for it, reset before it ends. */
+byte op, arg, arg2, err;
 hidden byte pre_mode, pre_locked, pre_audit, pre_frozen, pre_n, pre_att, pre_pub;
 hidden byte pre_list[CM_MAX_PROGS];
 hidden byte x_i, x_j, x_s, x_p, x_n;
 hidden byte agree;
+hidden byte npub, x_old, x_new;	/* arrays a replace published, and in them */
 
 c_decl {
 	\#include "hook_model.h"
@@ -186,6 +194,25 @@ inline publish()
 		slot_state[x_s] = LIVE
 	:: else
 	fi;
+	/* Readers may load any array published. One replace publishes one,
+	 * running the new program where the old one ran (nothing if DISABLED):
+	 * never neither, never both. */
+	if
+	:: op == CM_OP_REPLACE ->
+		npub++;
+		x_old = 0; x_new = 0; x_j = 0;
+		do
+		:: x_s != 0 && x_j < slot_n[x_s] ->
+			x_old = x_old + (slot_p[x_s * CM_MAX_PROGS + x_j] == arg2);
+			x_new = x_new + (slot_p[x_s * CM_MAX_PROGS + x_j] == arg);
+			x_j++
+		:: else -> break
+		od;
+		assert(npub == 1 && (x_s != 0 || mode == CM_MODE_DISABLED));
+		assert(x_s == 0 || (x_old == 0 && x_new == 1));
+		x_old = 0; x_new = 0
+	:: else
+	fi;
 	if
 	:: pub != 0 ->
 		slot_state[pub] = RETIRED;
@@ -236,6 +263,47 @@ inline model_step()
 				od;
 				n--; list[n] = 0; att = att & ~BIT(arg);
 				publish(); put(arg)
+			fi
+		fi
+	:: op == CM_OP_REPLACE ->
+		if
+		:: !CM_MAY(REPLACE, mode, locked) -> err = EPERM
+		:: else -> if
+			:: INLIST(arg) -> err = EEXIST
+			:: else -> if
+				:: !INLIST(arg2) -> err = ENOENT
+				:: else ->
+					x_i = 0;
+					do
+					:: list[x_i] == arg2 -> break
+					:: else -> x_i++
+					od;
+					ref[arg]++;
+#ifdef BUG_REPLACE_SPLIT
+					/* detach: out of the list, published */
+					x_j = x_i;
+					do
+					:: x_j + 1 < n -> list[x_j] = list[x_j + 1]; x_j++
+					:: else -> break
+					od;
+					n--; list[n] = 0; att = att & ~BIT(arg2);
+					publish();
+					/* attach back at the same index, published */
+					x_j = n;
+					do
+					:: x_j > x_i -> list[x_j] = list[x_j - 1]; x_j--
+					:: else -> break
+					od;
+					list[x_i] = arg; n++; att = att | BIT(arg);
+					publish();
+#else
+					list[x_i] = arg;
+					att = (att & ~BIT(arg2)) | BIT(arg);
+					publish();
+#endif
+					put(arg2);
+					x_i = 0
+				fi
 			fi
 		fi
 	:: op == CM_OP_RESET ->
@@ -299,7 +367,7 @@ inline fuzzer_agrees()
 
 		for (k = 0; k < pre_n; k++)
 			h.ids[k] = pre_list[k];
-		e = cm_step(&h, now.op, now.arg);
+		e = -cm_step(&h, now.op, now.arg, now.arg2);
 		same = e == now.err && h.mode == now.mode && h.locked == now.locked &&
 		       h.audit == now.audit && h.maps_frozen == now.frozen && h.n == now.n;
 		for (k = 0; same && k < h.n; k++)
@@ -311,10 +379,10 @@ inline fuzzer_agrees()
 		}
 		agree = same;
 		if (!same)
-			printf("cm_step(op %d, arg %d) from mode %d locked %d audit %d "
+			printf("cm_step(op %d, arg %d, %d) from mode %d locked %d audit %d "
 			       "frozen %d n %d: model %d, mode %d locked %d audit %d "
 			       "frozen %d n %d; cm_step %d, mode %d locked %d audit %d "
-			       "frozen %d n %d\n", now.op, now.arg, pre_mode,
+			       "frozen %d n %d\n", now.op, now.arg, now.arg2, pre_mode,
 			       pre_locked, pre_audit, pre_frozen, pre_n, now.err,
 			       now.mode, now.locked, now.audit, now.frozen, now.n,
 			       e, h.mode, h.locked, h.audit, h.maps_frozen, h.n);
@@ -343,8 +411,28 @@ inline check_step()
 		       (op == CM_OP_ATTACH && att == (pre_att | BIT(arg)) && n == pre_n + 1 &&
 			list[pre_n] == arg) ||
 		       (op == CM_OP_DETACH && att == (pre_att & ~BIT(arg)) && n + 1 == pre_n) ||
-		       (op == CM_OP_RESET && n == 0))
+		       (op == CM_OP_REPLACE && att == ((pre_att & ~BIT(arg2)) | BIT(arg))) ||
+		       (op == CM_OP_RESET && n == 0));
+		/* A replace: same length, the new program where the old one was,
+		 * every other one in its place; published once. */
+		if
+		:: op == CM_OP_REPLACE ->
+			assert(arg != arg2 && n == pre_n && npub == 1);
+			x_j = 0;
+			do
+			:: x_j < CM_MAX_PROGS ->
+				assert(list[x_j] == pre_list[x_j] ||
+				       (pre_list[x_j] == arg2 && list[x_j] == arg));
+				x_j++
+			:: else -> break
+			od
+		:: else
+		fi
 	fi;
+	/* Replacing is refused where detaching is: locked, APPEND_ONLY, READ_ONLY. */
+	assert(op != CM_OP_REPLACE ||
+	       (err == EPERM) == (pre_locked || pre_mode == CM_MODE_APPEND_ONLY ||
+				  pre_mode == CM_MODE_READ_ONLY));
 	/* Switching enforcement on is always possible, locked or not. */
 	assert(!(op == CM_OP_SET_MODE && arg == CM_MODE_NORMAL &&
 		 (pre_mode == CM_MODE_DISABLED || pre_mode == CM_MODE_LOG_ONLY)) || err == 0);
@@ -402,7 +490,7 @@ inline do_op()
 		fuzzer_agrees();
 		check_step();
 		check_state();
-		op = 0; arg = 0; err = 0; x_s = 0
+		op = 0; arg = 0; arg2 = 0; err = 0; x_s = 0; npub = 0
 	}
 }
 
@@ -420,12 +508,19 @@ active proctype writer()
 		:: fd[2] -> op = CM_OP_ATTACH; arg = 2
 		:: fd[1] -> op = CM_OP_DETACH; arg = 1
 		:: fd[2] -> op = CM_OP_DETACH; arg = 2
+		:: fd[1] && fd[2] -> op = CM_OP_REPLACE; arg = 1; arg2 = 2
+		:: fd[2] && fd[1] -> op = CM_OP_REPLACE; arg = 2; arg2 = 1
 		:: op = CM_OP_RESET; arg = 0
 		:: op = CM_OP_SET_MODE; arg = CM_MODE_NORMAL
 		:: op = CM_OP_SET_MODE; arg = CM_MODE_DISABLED
 #ifndef RCU
 		:: fd[3] -> op = CM_OP_ATTACH; arg = 3
 		:: fd[3] -> op = CM_OP_DETACH; arg = 3
+		:: fd[1] && fd[3] -> op = CM_OP_REPLACE; arg = 1; arg2 = 3
+		:: fd[3] && fd[1] -> op = CM_OP_REPLACE; arg = 3; arg2 = 1
+		:: fd[2] && fd[3] -> op = CM_OP_REPLACE; arg = 2; arg2 = 3
+		:: fd[3] && fd[2] -> op = CM_OP_REPLACE; arg = 3; arg2 = 2
+		:: fd[1] -> op = CM_OP_REPLACE; arg = 1; arg2 = 1
 		:: op = CM_OP_DENY_RESET; arg = 0
 		:: op = CM_OP_DENY_RESET; arg = CM_LOCK_F_FREEZE_MAPS
 		:: op = CM_OP_DENY_RESET; arg = 2

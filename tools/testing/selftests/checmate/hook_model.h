@@ -23,6 +23,7 @@
 #define CM_OP_SET_MODE		5
 #define CM_OP_QUERY		6
 #define CM_OP_SET_AUDIT		7
+#define CM_OP_REPLACE		8
 
 #define CM_MODE_NORMAL		0
 #define CM_MODE_APPEND_ONLY	1
@@ -86,6 +87,9 @@
 #define CM_DETACH_LOCKED	0
 #define CM_RESET_MODES		CM_DETACH_MODES
 #define CM_RESET_LOCKED		0
+/* Replacing a program takes the old one away: the rule of detach. */
+#define CM_REPLACE_MODES	CM_DETACH_MODES
+#define CM_REPLACE_LOCKED	CM_DETACH_LOCKED
 #define CM_DENY_RESET_MODES	CM_ALL_MODES
 #define CM_DENY_RESET_LOCKED	1
 #define CM_SET_AUDIT_MODES	CM_ALL_MODES
@@ -118,64 +122,77 @@ static inline int cm_find(const struct cm_hook *h, unsigned long id)
 
 /*
  * Operation @op on hook @h, its arguments checked: 0 and @h changed, or
- * the errno and @h as it was. @arg is the program's id (attach, detach),
- * the lock's flags, the mode, or the audit switch.
+ * -errno and @h as it was. @arg is the program's id (attach, detach,
+ * the new program of replace), the lock's flags, the mode, or the audit
+ * switch. @old is the id of the program a replace takes the place of (0
+ * for the other operations).
  */
-static inline int cm_step(struct cm_hook *h, int op, unsigned long arg)
+static inline int cm_step(struct cm_hook *h, int op, unsigned long arg,
+			  unsigned long old)
 {
 	int at;
 
 	switch (op) {
 	case CM_OP_ATTACH:
 		if (!CM_MAY(ATTACH, h->mode, h->locked))
-			return EPERM;
+			return -EPERM;
 		if (cm_find(h, arg) >= 0)
-			return EEXIST;
+			return -EEXIST;
 		if (h->n >= CM_MAX_PROGS)
-			return E2BIG;
+			return -E2BIG;
 		h->ids[h->n++] = arg;
 		return 0;
 	case CM_OP_DETACH:
 		if (!CM_MAY(DETACH, h->mode, h->locked))
-			return EPERM;
+			return -EPERM;
 		at = cm_find(h, arg);
 		if (at < 0)
-			return ENOENT;
+			return -ENOENT;
 		memmove(&h->ids[at], &h->ids[at + 1], (h->n - at - 1) * sizeof(h->ids[0]));
 		h->n--;
 		return 0;
+	case CM_OP_REPLACE:
+		if (!CM_MAY(REPLACE, h->mode, h->locked))
+			return -EPERM;
+		if (cm_find(h, arg) >= 0)
+			return -EEXIST;
+		at = cm_find(h, old);
+		if (at < 0)
+			return -ENOENT;
+		h->ids[at] = arg;
+		return 0;
 	case CM_OP_RESET:
 		if (!CM_MAY(RESET, h->mode, h->locked))
-			return EPERM;
+			return -EPERM;
 		h->n = 0;
 		return 0;
 	case CM_OP_DENY_RESET:
 		if (arg & ~(unsigned long)CM_LOCK_FLAGS)
-			return EINVAL;
+			return -EINVAL;
 		if (!CM_MAY(DENY_RESET, h->mode, h->locked))
-			return EPERM;
+			return -EPERM;
 		h->locked = 1;
 		if (arg & CM_LOCK_F_FREEZE_MAPS)
 			h->maps_frozen = 1;
 		return 0;
 	case CM_OP_SET_MODE:
 		if (arg >= CM_NMODES)
-			return EINVAL;
+			return -EINVAL;
 		if (!CM_MAY_BECOME(h->mode, arg, h->locked))
-			return EPERM;
+			return -EPERM;
 		h->mode = arg;
 		return 0;
 	case CM_OP_QUERY:
 		return 0;
 	case CM_OP_SET_AUDIT:
 		if (arg > 1)
-			return EINVAL;
+			return -EINVAL;
 		if (!CM_MAY(SET_AUDIT, h->mode, h->locked))
-			return EPERM;
+			return -EPERM;
 		h->audit = arg;
 		return 0;
 	}
-	return EINVAL;
+	return -EINVAL;
 }
 #endif /* CM_PROMELA */
 

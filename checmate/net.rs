@@ -376,9 +376,9 @@ fn clear_remote(ctx: &mut SockCtx) {
 /// The cgroup v2 id and network namespace cookie of `sk`. Both are fixed
 /// for the life of the sock, and readable in softirq.
 fn identity(ctx: &mut SockCtx, sk: &bindings::sock) {
-    // SAFETY: `sock_cgroup_ptr()`: the cgroup a sock holds a reference to
-    // from `cgroup_sk_alloc()` to `cgroup_sk_free()`, so for as long as the
-    // sock lives; null never happens with cgroups on, but is checked.
+    // `sock_cgroup_ptr()`: a sock holds a reference to its cgroup from
+    // `cgroup_sk_alloc()` to `cgroup_sk_free()`, for as long as it lives.
+    // SAFETY: valid while the sock is (above); null is checked.
     if let Some(cgrp) = unsafe { sk.sk_cgrp_data.cgroup.as_ref() } {
         // SAFETY: `cgroup_id()`: a live cgroup's `kn` is valid.
         if let Some(kn) = unsafe { cgrp.kn.as_ref() } {
@@ -780,11 +780,10 @@ unsafe fn socket_sendmsg_dest(
     if !si.is_inet() {
         return;
     }
-    // SAFETY: `msg` is valid; `msg_name` is null or the kernel's copy of
-    // `msg_namelen` bytes.
-    let (name, namelen, msg_flags) =
-        unsafe { ((*msg).msg_name, (*msg).msg_namelen, (*msg).msg_flags) };
-    // SAFETY: as above.
+    // SAFETY: `msg` is a valid hook argument.
+    let m = unsafe { &*msg };
+    let (name, namelen, msg_flags) = (m.msg_name, m.msg_namelen, m.msg_flags);
+    // SAFETY: `msg_name` is null or the kernel's copy of `msg_namelen` bytes.
     let ua = unsafe { UserAddr::read(name, namelen) };
     if si.is_tcp() {
         // SAFETY: valid hook arguments; `sk` is valid (`from_socket()`).

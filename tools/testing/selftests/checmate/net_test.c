@@ -251,42 +251,39 @@ static void expect_sockname(struct checmate_sock_ctx *e, int s, int remote)
 	expect_addr(e, &sa, remote);
 }
 
-/* Compare every field; logs the ones that differ. */
-#define CMP(f) do {							\
-	if (got->f != exp->f) {						\
-		TH_LOG("%s: " #f " is %llu (%#llx), expected %llu (%#llx)",	\
-		       what, (unsigned long long)got->f,		\
-		       (unsigned long long)got->f,			\
-		       (unsigned long long)exp->f,			\
-		       (unsigned long long)exp->f);			\
-		bad++;							\
-	}								\
-} while (0)
+/* Every field of the context: name, offset, size. */
+#define F32(f) { #f, offsetof(struct checmate_sock_ctx, f), 4 }
+#define F64(f) { #f, offsetof(struct checmate_sock_ctx, f), 8 }
+static const struct {
+	const char *name;
+	size_t off, size;
+} ctx_fields[] = {
+	F32(family), F32(type), F32(protocol), F32(local_port), F32(remote_port),
+	F32(local_ip4), F32(remote_ip4),
+	F32(local_ip6[0]), F32(local_ip6[1]), F32(local_ip6[2]), F32(local_ip6[3]),
+	F32(remote_ip6[0]), F32(remote_ip6[1]), F32(remote_ip6[2]), F32(remote_ip6[3]),
+	F32(arg), F32(flags), F32(sock_family), F32(info), F32(transport),
+	F64(cgroup_id), F64(netns_cookie),
+};
 
+/* Compare every field; logs the ones that differ. */
 static int ctx_differs(struct __test_metadata *_metadata, const char *what,
 		       const struct checmate_sock_ctx *got,
 		       const struct checmate_sock_ctx *exp)
 {
 	int bad = 0;
 
-	CMP(family);
-	CMP(type);
-	CMP(protocol);
-	CMP(local_port);
-	CMP(remote_port);
-	CMP(local_ip4);
-	CMP(remote_ip4);
-	for (int i = 0; i < 4; i++) {
-		CMP(local_ip6[i]);
-		CMP(remote_ip6[i]);
+	for (unsigned int i = 0; i < ARRAY_LEN(ctx_fields); i++) {
+		unsigned long long g = 0, e = 0;
+
+		memcpy(&g, (const char *)got + ctx_fields[i].off, ctx_fields[i].size);
+		memcpy(&e, (const char *)exp + ctx_fields[i].off, ctx_fields[i].size);
+		if (g != e) {
+			TH_LOG("%s: %s is %llu (%#llx), expected %llu (%#llx)",
+			       what, ctx_fields[i].name, g, g, e, e);
+			bad++;
+		}
 	}
-	CMP(arg);
-	CMP(flags);
-	CMP(sock_family);
-	CMP(info);
-	CMP(transport);
-	CMP(cgroup_id);
-	CMP(netns_cookie);
 	return bad;
 }
 
@@ -328,7 +325,7 @@ FIXTURE_TEARDOWN(oracle)
 }
 
 /* Attach a copy program to @hook for this process (or field @off == @val). */
-static int oracle_on(struct __test_metadata *_metadata, FIXTURE_DATA(oracle) *self,
+static int oracle_on(struct __test_metadata *_metadata, struct _test_data_oracle *self,
 		     unsigned int hook, int softirq, int off, int val)
 {
 	self->hook = hook;
@@ -342,7 +339,7 @@ static int oracle_on(struct __test_metadata *_metadata, FIXTURE_DATA(oracle) *se
 	return 0;
 }
 
-static int oracle_off(FIXTURE_DATA(oracle) *self, struct record *r)
+static int oracle_off(struct _test_data_oracle *self, struct record *r)
 {
 	int ret = cm_detach(self->hook, self->prog);
 
@@ -404,7 +401,7 @@ TEST_F(oracle, socket_bind_v4mapped)
 }
 
 /* connect(): remote = getpeername() after it, local = getsockname() before. */
-static void connect_case(struct __test_metadata *_metadata, FIXTURE_DATA(oracle) *self,
+static void connect_case(struct __test_metadata *_metadata, struct _test_data_oracle *self,
 			 int family, int type, int protocol, const void *to,
 			 socklen_t len, const char *what)
 {
@@ -570,7 +567,7 @@ TEST_F(oracle, socket_sendmsg_recvmsg)
 }
 
 /* A packet received: remote = the source recvfrom() sees. */
-static void rcv_case(struct __test_metadata *_metadata, FIXTURE_DATA(oracle) *self,
+static void rcv_case(struct __test_metadata *_metadata, struct _test_data_oracle *self,
 		     int rfamily, int sfamily, int ipopts, const char *what)
 {
 	/* IPv4 options: NOP, NOP, NOP, end (4 bytes: ihl 6). */
@@ -626,7 +623,7 @@ TEST_F(oracle, socket_sock_rcv_skb)
 
 /* A SYN to a listener of @lfamily from a client of @cfamily. */
 static void conn_request_case(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(oracle) *self, int lfamily, int cfamily,
+			      struct _test_data_oracle *self, int lfamily, int cfamily,
 			      const char *what)
 {
 	struct sockaddr_in6 ls = { .sin6_family = AF_INET6 }, to, peer;
@@ -830,11 +827,9 @@ TEST_F(oracle, udp6_sendto_ipv4)
 	m = mapped(LO, ntohs(rs.sin_port));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(0, oracle_on(_metadata, self, H(SOCKET_SENDMSG), 0, -1, 0));
-		if (i == 0) {
-			ASSERT_EQ(1, sendto(snd, "a", 1, 0, SA(rs), sizeof(rs)));
-		} else {
-			ASSERT_EQ(1, sendto(snd, "a", 1, 0, SA(m), sizeof(m)));
-		}
+		/* AF_INET, then v4-mapped */
+		ASSERT_EQ(1, sendto(snd, "a", 1, 0, i ? SA(m) : SA(rs),
+				    i ? sizeof(m) : sizeof(rs)));
 		ASSERT_EQ(0, oracle_off(self, &r));
 		ASSERT_EQ(1, recv(rcv, buf, sizeof(buf), MSG_DONTWAIT));
 		e = base(snd, AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
@@ -1117,7 +1112,7 @@ static int join_cgroup(const char *path)
 }
 
 /* Run @fn(@arg) in a child in cgroup @cg (or here if NULL): its status. */
-static int in_child(const char *cg, int (*fn)(long), long arg)
+static int in_child(const char *cg, int (*fn)(long arg), long arg)
 {
 	int status;
 	pid_t pid = fork();
@@ -1273,7 +1268,7 @@ TEST(egress_allowlist_every_way)
 {
 	static const struct {
 		const char *name;
-		int (*fn)(long);
+		int (*fn)(long port);
 	} ways[] = {
 		{ "udp connect", e_udp_connect },
 		{ "udp sendto", e_udp_sendto },
@@ -1357,6 +1352,8 @@ TEST(port_map_every_bind)
 
 #define IN_CG "/sys/fs/cgroup/net-ingress"
 #define IN_PIN "/sys/fs/bpf/net-ingress"
+/* family AF_INET, the port (%d), the peer 127.0.0.1 */
+#define IN_PEER4 "u32:2,u32:%d,ip4:127.0.0.1,u32:0,u32:0,u32:0"
 
 /* A listener created by a child in @cg, handed back over a socketpair. */
 static int ingress_port;
@@ -1413,8 +1410,7 @@ TEST(ingress_filter_per_cgroup)
 	ASSERT_EQ(0, ctl("map update " IN_PIN "/ingress_cg_ports u64:%llu,u32:%d,u32:0 u8:1",
 			 (unsigned long long)st.st_ino, ingress_port));
 	EXPECT_EQ(ETIMEDOUT, handshake4(ingress_port));
-	ASSERT_EQ(0, ctl("map update " IN_PIN "/ingress_cg_allow "
-			 "u64:%llu,u32:2,u32:%d,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1",
+	ASSERT_EQ(0, ctl("map update " IN_PIN "/ingress_cg_allow u64:%llu," IN_PEER4 " u8:1",
 			 (unsigned long long)st.st_ino, ingress_port));
 	EXPECT_EQ(0, handshake4(ingress_port));
 	ASSERT_EQ(0, ctl("reset inet_conn_request"));

@@ -171,25 +171,98 @@ pub fn prog_name(id: u32) -> Option<String> {
     Some(String::from_utf8_lossy(&name).into_owned())
 }
 
+/// A hook's counters, from /sys/kernel/security/checmate/hooks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub runs: u64,
+    pub denials: u64,
+    /// program id -> (runs, denials)
+    pub progs: std::collections::BTreeMap<u32, (u64, u64)>,
+}
+
+/// Where the kernel shows the counters.
+pub const HOOKS_FILE: &str = "/sys/kernel/security/checmate/hooks";
+
+/// Parses the hooks file: `hook mode=.. runs=N denials=N progs=id:runs:denials ...`
+/// per line; by hook name.
+pub fn parse_counters(text: &str) -> std::collections::BTreeMap<String, Counters> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let Some(hook) = words.next() else { continue };
+        let mut c = Counters::default();
+        let mut in_progs = false;
+        for w in words {
+            let w = match w.strip_prefix("progs=") {
+                Some(rest) => {
+                    in_progs = true;
+                    rest
+                }
+                None if w.contains('=') => {
+                    in_progs = false;
+                    match w.split_once('=') {
+                        Some(("runs", n)) => c.runs = n.parse().unwrap_or(0),
+                        Some(("denials", n)) => c.denials = n.parse().unwrap_or(0),
+                        _ => {}
+                    }
+                    continue;
+                }
+                None => w,
+            };
+            if !in_progs || w.is_empty() {
+                continue;
+            }
+            let f: Vec<u64> = w.split(':').filter_map(|x| x.parse().ok()).collect();
+            if let [id, runs, denials] = f[..] {
+                c.progs.insert(id as u32, (runs, denials));
+            }
+        }
+        out.insert(hook.to_string(), c);
+    }
+    out
+}
+
+/// The counters of every hook; empty if the file cannot be read
+/// (securityfs not mounted).
+pub fn read_counters() -> std::collections::BTreeMap<String, Counters> {
+    std::fs::read_to_string(HOOKS_FILE)
+        .map(|t| parse_counters(&t))
+        .unwrap_or_default()
+}
+
 /// The JSON document of `checmatectl show --json`: one object per hook.
-/// `name_of` gives a program's name from its id.
+/// `name_of` gives a program's name from its id, `policy_of` the policy
+/// that holds it; `counters` are the kernel's (runs, denials), where known.
 pub fn states_to_json(
     states: &[HookState],
     name_of: impl Fn(u32) -> Option<String>,
+    policy_of: impl Fn(u32) -> Option<String>,
+    counters: &std::collections::BTreeMap<String, Counters>,
 ) -> serde_json::Value {
     states
         .iter()
         .map(|s| {
+            let name = crate::hook_name(s.hook);
+            let c = name.and_then(|n| counters.get(n));
             serde_json::json!({
-                "hook": crate::hook_name(s.hook),
+                "hook": name,
                 "number": s.hook,
                 "mode": crate::mode_name(s.mode),
                 "locked": s.locked,
                 "maps_frozen": s.maps_frozen,
                 "audit": s.audit,
-                "programs": s.prog_ids.iter().map(|&id| serde_json::json!({
-                    "id": id, "name": name_of(id),
-                })).collect::<Vec<_>>(),
+                "runs": c.map(|c| c.runs),
+                "denials": c.map(|c| c.denials),
+                "programs": s.prog_ids.iter().map(|&id| {
+                    let pc = c.and_then(|c| c.progs.get(&id));
+                    serde_json::json!({
+                        "id": id,
+                        "name": name_of(id),
+                        "policy": policy_of(id),
+                        "runs": pc.map(|p| p.0),
+                        "denials": pc.map(|p| p.1),
+                    })
+                }).collect::<Vec<_>>(),
             })
         })
         .collect()

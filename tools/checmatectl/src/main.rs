@@ -123,19 +123,42 @@ fn show(hook: Option<String>, json: bool) -> Result<(), String> {
     for h in hooks {
         states.push(api::query(h).map_err(|e| e.to_string())?);
     }
+    let counters = api::read_counters();
+    // Which policy holds each program.
+    let owners: Vec<(u32, String)> = state::list()
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|m| {
+            m.programs
+                .iter()
+                .map(|p| (p.id, m.name.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let policy_of = |id: u32| owners.iter().find(|o| o.0 == id).map(|o| o.1.clone());
     if json {
-        let v = api::states_to_json(&states, api::prog_name);
+        let v = api::states_to_json(&states, api::prog_name, policy_of, &counters);
         println!("{}", serde_json::to_string_pretty(&v).unwrap());
         return Ok(());
     }
     for s in &states {
+        let c = hook_name(s.hook).and_then(|n| counters.get(n));
         let progs: Vec<String> = s
             .prog_ids
             .iter()
-            .map(|&id| format!("{id}:{}", api::prog_name(id).unwrap_or_default()))
+            .map(|&id| {
+                let mut p = format!("{id}:{}", api::prog_name(id).unwrap_or_default());
+                if let Some(pol) = policy_of(id) {
+                    p.push_str(&format!("[{pol}]"));
+                }
+                if let Some((r, d)) = c.and_then(|c| c.progs.get(&id)) {
+                    p.push_str(&format!("({r} runs, {d} denied)"));
+                }
+                p
+            })
             .collect();
         println!(
-            "{:<20} mode {:<11} {:<19}{:<6} programs {}",
+            "{:<20} mode {:<11} {:<19}{:<6} {}programs {}",
             hook_name(s.hook).unwrap_or("?"),
             mode_name(s.mode),
             match (s.locked, s.maps_frozen) {
@@ -144,6 +167,10 @@ fn show(hook: Option<String>, json: bool) -> Result<(), String> {
                 _ => "",
             },
             if s.audit { "audit" } else { "" },
+            c.map_or(String::new(), |c| format!(
+                "runs {} denials {} ",
+                c.runs, c.denials
+            )),
             if progs.is_empty() {
                 "-".to_string()
             } else {

@@ -192,7 +192,7 @@ fn every_mode_is_named() {
 
 #[test]
 fn show_json_parses_back() {
-    use checmatectl::api::{states_to_json, HookState};
+    use checmatectl::api::{parse_counters, states_to_json, HookState};
     let states = [
         HookState {
             hook: 10,
@@ -211,8 +211,17 @@ fn show_json_parses_back() {
             prog_ids: vec![],
         },
     ];
-    let text = serde_json::to_string_pretty(&states_to_json(&states, |id| Some(format!("p{id}"))))
-        .unwrap();
+    let counters = parse_counters(
+        "file_open mode=append-only locked=1 audit=0 runs=12 denials=3 progs=4:12:3 9:9:0\n\
+         path_chroot mode=log-only locked=0 audit=1 runs=0 denials=0 progs=\n",
+    );
+    let text = serde_json::to_string_pretty(&states_to_json(
+        &states,
+        |id| Some(format!("p{id}")),
+        |id| (id == 9).then(|| "egress".to_string()),
+        &counters,
+    ))
+    .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let hooks = v.as_array().unwrap();
     assert_eq!(hooks.len(), 2);
@@ -227,4 +236,17 @@ fn show_json_parses_back() {
     assert_eq!(hooks[1]["mode"], "log-only");
     assert_eq!(hooks[1]["audit"], true);
     assert_eq!(hooks[1]["programs"].as_array().unwrap().len(), 0);
+    // Counters from the securityfs file, and the policy of each program.
+    assert_eq!(hooks[0]["runs"], 12);
+    assert_eq!(hooks[0]["denials"], 3);
+    assert_eq!(hooks[0]["programs"][0]["runs"], 12);
+    assert_eq!(hooks[0]["programs"][0]["denials"], 3);
+    assert_eq!(hooks[0]["programs"][1]["denials"], 0);
+    assert_eq!(hooks[0]["programs"][1]["policy"], "egress");
+    assert!(hooks[0]["programs"][0]["policy"].is_null());
+    assert_eq!(hooks[1]["runs"], 0);
+    // Without the file: no counters, not zeros.
+    let none = states_to_json(&states, |_| None, |_| None, &Default::default());
+    assert!(none[0]["runs"].is_null());
+    assert_eq!(counters["file_open"].progs[&9], (9, 0));
 }

@@ -195,6 +195,13 @@ TEST_F(policy, apply_twice_changes_nothing)
 	EXPECT_EQ(0, connect_in_cg(4242));
 	EXPECT_EQ(ECONNREFUSED, connect_in_cg(4243));
 
+	/* show names the policy and counts what its program refused. */
+	ASSERT_EQ(0, ctl("show socket_connect"));
+	EXPECT_NE(NULL, strstr(out, "egress_connect[egress]("));
+	EXPECT_NE(NULL, strstr(out, " runs, 2 denied)"));
+	ASSERT_EQ(0, ctl("show --json"));
+	EXPECT_NE(NULL, strstr(out, "\"policy\": \"egress\""));
+
 	/* Found again by a later checmatectl. */
 	ASSERT_EQ(0, ctl("list"));
 	EXPECT_NE(NULL, strstr(out, "egress "));

@@ -19,7 +19,10 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "common.h"
@@ -182,6 +185,13 @@ TEST(ingress_filter)
 
 #define RATE_CG "/sys/fs/cgroup/rate"
 
+/* The five hooks file_rate_limit attaches to. */
+static int reset_rate(void)
+{
+	return ctl("reset path_mknod") | ctl("reset path_mkdir") | ctl("reset path_symlink") |
+	       ctl("reset path_link") | ctl("reset path_rename");
+}
+
 /* Try to create 20 files at once: how many were created (EDQUOT: + 100). */
 static int create_files(void *dir)
 {
@@ -221,7 +231,7 @@ TEST(file_rate_limit)
 	EXPECT_LE(100 + 5, in);
 	EXPECT_GE(100 + 10, in);
 	EXPECT_EQ(20, out);
-	ASSERT_EQ(0, ctl("reset inode_create"));
+	ASSERT_EQ(0, reset_rate());
 }
 
 /* Make 20 regular files with mknod(): as create_files(). */
@@ -257,7 +267,7 @@ static int mkdir_symlink(void *dir)
 	return made;
 }
 
-/* The header's list: mknod(S_IFREG) is limited, mkdir() and symlink() not. */
+/* mknod(S_IFREG) is limited as open(O_CREAT) is, and so are the others. */
 TEST(file_rate_limit_paths)
 {
 	long long id = make_cgroup(RATE_CG);
@@ -273,8 +283,133 @@ TEST(file_rate_limit_paths)
 	in = in_child(RATE_CG, mknod_files, "/tmp/rate-mknod");
 	EXPECT_LE(100 + 5, in);
 	EXPECT_GE(100 + 10, in);
-	EXPECT_EQ(40, in_child(RATE_CG, mkdir_symlink, "/tmp/rate-dirs"));
-	ASSERT_EQ(0, ctl("reset inode_create"));
+	/* In a second of their own. */
+	sleep(1);
+	in = in_child(RATE_CG, mkdir_symlink, "/tmp/rate-dirs");
+	EXPECT_LE(5, in);
+	EXPECT_GE(10, in);
+	ASSERT_EQ(0, reset_rate());
+}
+
+#define CLOSURE_DIR "/tmp/rate-closure"
+#define CLOSURE_MAX 3
+
+static int mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Each kernel path that creates a name, on a name of its own (@i). */
+static int create_by(int way, int i)
+{
+	char path[96], old[96], proc[64];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	snprintf(path, sizeof(path), CLOSURE_DIR "/w%d-%d", way, i);
+	snprintf(old, sizeof(old), CLOSURE_DIR "/src");
+	switch (way) {
+	case 0:
+		fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+		ret = fd < 0 ? errno : 0;
+		close(fd);
+		return ret;
+	case 1:
+		return mknod(path, S_IFREG | 0600, 0) ? errno : 0;
+	case 2:
+		return mknod(path, 0600, 0) ? errno : 0;
+	case 3:
+		return mknod(path, S_IFIFO | 0600, 0) ? errno : 0;
+	case 4:
+		return mknod(path, S_IFSOCK | 0600, 0) ? errno : 0;
+	case 5:
+		return mknod(path, S_IFCHR | 0600, makedev(1, 3)) ? errno : 0;
+	case 6:
+		return mknod(path, S_IFBLK | 0600, makedev(7, 0)) ? errno : 0;
+	case 7:
+		return mkdir(path, 0700) ? errno : 0;
+	case 8:
+		return symlink("target", path) ? errno : 0;
+	case 9:
+		return link(old, path) ? errno : 0;
+	case 10:
+		return rename(old, path) ? errno : 0;
+	case 11:
+		return renameat2(AT_FDCWD, old, AT_FDCWD, path, RENAME_NOREPLACE) ? errno : 0;
+	case 12:
+		fd = open(CLOSURE_DIR, O_TMPFILE | O_WRONLY, 0600);
+		if (fd < 0)
+			return 200;
+		ret = linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? errno : 0;
+		close(fd);
+		return ret;
+	case 13:
+		fd = open(CLOSURE_DIR, O_TMPFILE | O_WRONLY, 0600);
+		if (fd < 0)
+			return 200;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		ret = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? errno : 0;
+		close(fd);
+		return ret;
+	case 14:
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ? errno : 0;
+		close(fd);
+		return ret;
+	}
+	return 201;
+}
+
+#define CREATION_WAYS 15
+
+/*
+ * In the policy's cgroup: use up the second's quota with open(O_CREAT),
+ * then create by way @arg in the same second; its errno (0 if created).
+ */
+static int past_the_limit(void *arg)
+{
+	int way = (long)arg;
+
+	for (int attempt = 0; attempt < 5; attempt++) {
+		int t0 = mono_sec(), ret;
+
+		for (int i = 0; i < CLOSURE_MAX; i++)
+			create_by(0, 1000 + 100 * way + 10 * attempt + i);
+		ret = create_by(way, attempt);
+		if (mono_sec() == t0)
+			return ret;
+		/* A second began meanwhile: again, if the source is still there. */
+		if (way >= 9 && way <= 11 && access(CLOSURE_DIR "/src", F_OK))
+			return 204;
+	}
+	return 203;
+}
+
+/* Every way of creating a name is refused once the second's quota is used. */
+TEST(file_rate_limit_every_creation_path)
+{
+	long long id = make_cgroup(RATE_CG);
+
+	ASSERT_LT(0, id);
+	mkdir(CLOSURE_DIR, 0700);
+	mkdir("/sys/fs/bpf/rate3", 0700);
+	ASSERT_EQ(0, ctl("load samples/file_rate_limit.bpf.o --pin-maps /sys/fs/bpf/rate3"));
+	ASSERT_EQ(0, ctl("map update /sys/fs/bpf/rate3/rate_config u32:0 u64:%lld,u32:%d,u32:0",
+			 id, CLOSURE_MAX));
+	for (long way = 0; way < CREATION_WAYS; way++) {
+		/* The source of link and rename, made outside the cgroup. */
+		close(open(CLOSURE_DIR "/src", O_CREAT | O_WRONLY, 0600));
+		EXPECT_EQ(EDQUOT, in_child(RATE_CG, past_the_limit, (void *)way))
+			TH_LOG("way %ld", way);
+		/* Outside the cgroup: no limit. */
+		close(open(CLOSURE_DIR "/src", O_CREAT | O_WRONLY, 0600));
+		EXPECT_EQ(0, in_child(NULL, past_the_limit, (void *)way)) TH_LOG("way %ld", way);
+	}
+	ASSERT_EQ(0, reset_rate());
 }
 
 #define PORTMAP_CG "/sys/fs/cgroup/portmap"
@@ -487,10 +622,131 @@ TEST(hardchroot)
 	EXPECT_EQ(0, in_child(NULL, mount_in_container, (void *)1));
 	ASSERT_EQ(0, ctl("reset path_chroot"));
 	ASSERT_EQ(0, ctl("reset sb_mount"));
+	ASSERT_EQ(0, ctl("reset sb_kern_mount"));
+	ASSERT_EQ(0, ctl("reset move_mount"));
+	ASSERT_EQ(0, ctl("reset sb_pivotroot"));
 	EXPECT_EQ(0, in_child(NULL, mount_in_chroot, JAIL));
 	EXPECT_EQ(0, in_child(NULL, mount_in_chroot, JAIL_MNT));
 	umount(JAIL "/mnt");
 	umount(JAIL_MNT "/mnt");
+	umount(JAIL_MNT);
+}
+
+/* fsopen() + fsconfig(CMD_CREATE) + fsmount(): a detached tmpfs, or -errno. */
+static int new_tmpfs(void)
+{
+	int fs = fsopen("tmpfs", 0), m, ret;
+
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) {
+		ret = -errno;
+		close(fs);
+		return ret;
+	}
+	m = fsmount(fs, 0, 0);
+	ret = m < 0 ? -errno : m;
+	close(fs);
+	return ret;
+}
+
+static int attach_at(int tree, const char *where)
+{
+	int ret = move_mount(tree, "", AT_FDCWD, where, MOVE_MOUNT_F_EMPTY_PATH) ? errno : 0;
+
+	close(tree);
+	return ret;
+}
+
+/*
+ * Each way of mounting, by a process chrooted into @arg's jail (a tmpfs
+ * root), in a mount namespace of its own: its errno, 0 if it mounted.
+ */
+enum { NEW_API, FSMOUNT_FROM_OUTSIDE, OPEN_TREE, PIVOT_ROOT, MOUNT_WAYS };
+
+static int mount_way_in_chroot(void *arg)
+{
+	int way = (long)arg, tree = -1;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return 100;
+	if (way == FSMOUNT_FROM_OUTSIDE) {
+		/* Made before the chroot, attached inside it. */
+		tree = new_tmpfs();
+		if (tree < 0)
+			return 101;
+	}
+	if (way == PIVOT_ROOT) {
+		if (mount("none", JAIL_MNT "/mnt", "tmpfs", 0, NULL) ||
+		    mkdir(JAIL_MNT "/mnt/old", 0700))
+			return 102;
+	}
+	if (chroot(JAIL_MNT) || chdir("/"))
+		return 103;
+	switch (way) {
+	case NEW_API:
+		tree = new_tmpfs();
+		return tree < 0 ? -tree : attach_at(tree, "/mnt");
+	case FSMOUNT_FROM_OUTSIDE:
+		return attach_at(tree, "/mnt");
+	case OPEN_TREE:
+		/* A bind mount through the new API. */
+		mkdir("/bindsrc", 0700);
+		tree = open_tree(AT_FDCWD, "/bindsrc", OPEN_TREE_CLONE);
+		return tree < 0 ? 104 : attach_at(tree, "/mnt");
+	case PIVOT_ROOT:
+		return syscall(SYS_pivot_root, "/mnt", "/mnt/old") ? errno : 0;
+	}
+	return 105;
+}
+
+/* The same, not chrooted: in a private namespace, on the host's /tmp. */
+static int mount_way_outside(void *arg)
+{
+	int way = (long)arg, tree;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return 100;
+	switch (way) {
+	case NEW_API:
+	case FSMOUNT_FROM_OUTSIDE:
+		tree = new_tmpfs();
+		return tree < 0 ? -tree : attach_at(tree, "/tmp/hardchroot-mnt");
+	case OPEN_TREE:
+		tree = open_tree(AT_FDCWD, JAIL, OPEN_TREE_CLONE);
+		return tree < 0 ? 104 : attach_at(tree, "/tmp/hardchroot-mnt");
+	case PIVOT_ROOT:
+		/* As a container runtime: pivot_root from a moved-in root. */
+		return mount_in_container((void *)1);
+	}
+	return 105;
+}
+
+/* Inside a chroot, every mount API and pivot_root are refused. */
+TEST(hardchroot_every_mount_path)
+{
+	mkdir("/tmp/hardchroot-mnt", 0700);
+	mkdir(JAIL, 0700);
+	mkdir(JAIL_MNT, 0700);
+	mkdir(NEWROOT, 0700);
+	ASSERT_EQ(0, mount("none", JAIL_MNT, "tmpfs", 0, NULL));
+	mkdir(JAIL_MNT "/mnt", 0700);
+	/* Without the policy, each of them mounts. */
+	for (long way = 0; way < MOUNT_WAYS; way++) {
+		EXPECT_EQ(0, in_child(NULL, mount_way_in_chroot, (void *)way))
+			TH_LOG("way %ld", way);
+	}
+	mkdir("/sys/fs/bpf/chroot2", 0700);
+	ASSERT_EQ(0, ctl("load samples/hardchroot.bpf.o --pin-maps /sys/fs/bpf/chroot2"));
+	for (long way = 0; way < MOUNT_WAYS; way++) {
+		EXPECT_EQ(EPERM, in_child(NULL, mount_way_in_chroot, (void *)way))
+			TH_LOG("way %ld", way);
+		EXPECT_EQ(0, in_child(NULL, mount_way_outside, (void *)way))
+			TH_LOG("way %ld", way);
+	}
+	ASSERT_EQ(0, ctl("reset path_chroot") | ctl("reset sb_mount") |
+		     ctl("reset sb_kern_mount") | ctl("reset move_mount") |
+		     ctl("reset sb_pivotroot"));
 	umount(JAIL_MNT);
 }
 

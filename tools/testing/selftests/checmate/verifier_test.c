@@ -18,6 +18,8 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_file_ctx);
 	if (hook <= CHECMATE_HOOK_TASK_KILL)
 		return sizeof(struct checmate_task_ctx);
+	if (hook >= CHECMATE_HOOK_PATH_MKNOD && hook <= CHECMATE_HOOK_PATH_RENAME)
+		return sizeof(struct checmate_inode_ctx);
 	return sizeof(struct checmate_mount_ctx);
 }
 

@@ -964,6 +964,51 @@ TEST_F(oracle, ipv6_rthdr_first_hop)
 	close(s);
 }
 
+/*
+ * Raw and ping sockets have no ports: a raw AF_UNSPEC msg_name is IPv4
+ * (raw_sendmsg()), and neither sends to the port of msg_name.
+ */
+TEST_F(oracle, raw_and_ping_sendto)
+{
+	struct sockaddr_in to = sin4(LO, 4242);
+	unsigned char echo[8] = { 8 };	/* ICMP echo request */
+	struct checmate_sock_ctx e;
+	struct record r;
+	int s, fd;
+
+	s = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	ASSERT_LE(0, s);
+	to.sin_family = AF_UNSPEC;
+	ASSERT_EQ(0, oracle_on(_metadata, self, H(SOCKET_SENDMSG), 0, -1, 0));
+	EXPECT_EQ(8, sendto(s, echo, sizeof(echo), 0, SA(to), sizeof(to)));
+	ASSERT_EQ(0, oracle_off(self, &r));
+	e = base(s, AF_INET, SOCK_RAW, IPPROTO_UDP);
+	expect_sockname(&e, s, 0);
+	e.remote_ip4 = htonl(LO);
+	e.arg = sizeof(echo);
+	e.info = F(LOCAL) | F(REMOTE) | F(MSG_NAME);
+	EXPECT_EQ(0, ctx_differs(_metadata, "raw AF_UNSPEC", &r.ctx, &e));
+	close(s);
+
+	/* Ping sockets, for every group. */
+	fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(13, write(fd, "0 2147483647\n", 13));
+	close(fd);
+	s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	ASSERT_LE(0, s) TH_LOG("ping socket: %s", strerror(errno));
+	to.sin_family = AF_INET;
+	ASSERT_EQ(0, oracle_on(_metadata, self, H(SOCKET_SENDMSG), 0, -1, 0));
+	EXPECT_EQ(8, sendto(s, echo, sizeof(echo), 0, SA(to), sizeof(to)));
+	ASSERT_EQ(0, oracle_off(self, &r));
+	e = base(s, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	e.remote_ip4 = htonl(LO);
+	e.arg = sizeof(echo);
+	e.info = F(REMOTE) | F(MSG_NAME);
+	EXPECT_EQ(0, ctx_differs(_metadata, "ping", &r.ctx, &e));
+	close(s);
+}
+
 /* Bad input: the kernel's own errno, with a program attached or not. */
 struct bad_case {
 	int family, type, op;	/* op: 0 bind, 1 connect, 2 sendto */

@@ -6,6 +6,7 @@
 //! CHECMATE_OP_REPLACE, so that no crossing of a hook runs neither policy
 //! or both.
 
+use crate::error::Error;
 use crate::spec::{self, MapSpec, Val};
 use crate::state::{self, EntryRec, Manifest, ProgRec};
 use crate::{api, hook_by_name, hook_name, mode_name, policy, uapi};
@@ -107,7 +108,7 @@ pub fn diff_map(spec: &MapSpec, live: &Live, recorded: &[EntryRec]) -> Vec<Chang
 }
 
 /// Reads what `diff_map` compares from the live map.
-fn read_live(map: &MapHandle, spec: &MapSpec, recorded: &[EntryRec]) -> Result<Live, String> {
+fn read_live(map: &MapHandle, spec: &MapSpec, recorded: &[EntryRec]) -> Result<Live, Error> {
     let err = |e: libbpf_rs::Error| format!("read map {}: {e}", spec.name);
     let mut live = Live::default();
     match spec.map_type {
@@ -145,7 +146,7 @@ fn read_live(map: &MapHandle, spec: &MapSpec, recorded: &[EntryRec]) -> Result<L
 }
 
 /// Writes `changes` to `map`.
-fn write_changes(map: &MapHandle, spec: &MapSpec, changes: &[Change]) -> Result<(), String> {
+fn write_changes(map: &MapHandle, spec: &MapSpec, changes: &[Change]) -> Result<(), Error> {
     let err = |e: libbpf_rs::Error| format!("update map {}: {e}", spec.name);
     for c in changes {
         match c {
@@ -165,13 +166,13 @@ fn write_changes(map: &MapHandle, spec: &MapSpec, changes: &[Change]) -> Result<
 
 /// The bytes to write for `val`, and the file that must stay open until
 /// they are written (a cgroup's fd).
-fn val_bytes(val: &Val) -> Result<(Vec<u8>, Option<File>), String> {
+fn val_bytes(val: &Val) -> Result<(Vec<u8>, Option<File>), Error> {
     match val {
         Val::Bytes(b) => Ok((b.clone(), None)),
         Val::Cgroup { path, id } => {
             let f = File::open(path).map_err(|e| format!("cgroup {path}: {e}"))?;
             if spec::cgroup_id(path)? != *id {
-                return Err(format!("cgroup {path} changed while applying"));
+                return Err(Error::from(format!("cgroup {path} changed while applying")));
             }
             Ok(((f.as_raw_fd() as u32).to_ne_bytes().to_vec(), Some(f)))
         }
@@ -209,7 +210,7 @@ fn id_of(fd: BorrowedFd<'_>) -> u32 {
 }
 
 /// The programs of policy `m` (directory `dir`) that are attached now.
-pub fn attached_of(m: &Manifest, dir: &Path) -> Result<Vec<OldProg>, String> {
+pub fn attached_of(m: &Manifest, dir: &Path) -> Result<Vec<OldProg>, Error> {
     let mut out = Vec::new();
     for p in &m.programs {
         let Some(hook) = hook_by_name(&p.hook) else {
@@ -223,11 +224,7 @@ pub fn attached_of(m: &Manifest, dir: &Path) -> Result<Vec<OldProg>, String> {
             },
         };
         let id = id_of(fd.as_fd());
-        if api::query(hook)
-            .map_err(|e| e.to_string())?
-            .prog_ids
-            .contains(&id)
-        {
+        if api::query(hook)?.prog_ids.contains(&id) {
             out.push(OldProg {
                 name: kernel_name(&p.name),
                 hook,
@@ -240,11 +237,11 @@ pub fn attached_of(m: &Manifest, dir: &Path) -> Result<Vec<OldProg>, String> {
 }
 
 /// Attached programs named as `progs` on the same hooks, other than `skip`.
-pub fn attached_by_name(progs: &[(String, u32)], skip: &[u32]) -> Result<Vec<OldProg>, String> {
+pub fn attached_by_name(progs: &[(String, u32)], skip: &[u32]) -> Result<Vec<OldProg>, Error> {
     let mut out = Vec::new();
     let hooks: BTreeSet<u32> = progs.iter().map(|p| p.1).collect();
     for hook in hooks {
-        for id in api::query(hook).map_err(|e| e.to_string())?.prog_ids {
+        for id in api::query(hook)?.prog_ids {
             if skip.contains(&id) {
                 continue;
             }
@@ -290,7 +287,7 @@ pub fn describe(progs: &[OldProg]) -> String {
 
 /// Refuses programs that another policy, or nobody, holds: replacing them
 /// would leave a duplicate or take another policy's place.
-fn refuse_foreign(name: &str, foreign: &[OldProg]) -> Result<(), String> {
+fn refuse_foreign(name: &str, foreign: &[OldProg]) -> Result<(), Error> {
     if foreign.is_empty() {
         return Ok(());
     }
@@ -304,10 +301,10 @@ fn refuse_foreign(name: &str, foreign: &[OldProg]) -> Result<(), String> {
             o.join(", ")
         )
     };
-    Err(format!(
+    Err(Error::from(format!(
         "policy '{name}': programs of this object are attached already, not as '{name}': {}; {how}",
         describe(foreign)
-    ))
+    )))
 }
 
 /// What a hook must become: mode and lock.
@@ -328,10 +325,10 @@ fn mode_first(m: u32) -> bool {
     )
 }
 
-fn hook_lines(hooks: &BTreeSet<u32>, goal: HookGoal) -> Result<Vec<String>, String> {
+fn hook_lines(hooks: &BTreeSet<u32>, goal: HookGoal) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
     for &h in hooks {
-        let s = api::query(h).map_err(|e| e.to_string())?;
+        let s = api::query(h)?;
         let hn = hook_name(h).unwrap_or("?");
         if let Some(m) = goal.mode {
             if s.mode != m {
@@ -356,36 +353,36 @@ fn hook_lines(hooks: &BTreeSet<u32>, goal: HookGoal) -> Result<Vec<String>, Stri
     Ok(out)
 }
 
-fn set_modes(hooks: &BTreeSet<u32>, goal: HookGoal, first: bool) -> Result<(), String> {
+fn set_modes(hooks: &BTreeSet<u32>, goal: HookGoal, first: bool) -> Result<(), Error> {
     let Some(m) = goal.mode else { return Ok(()) };
     if mode_first(m) != first {
         return Ok(());
     }
     for &h in hooks {
-        if api::query(h).map_err(|e| e.to_string())?.mode != m {
-            api::set_mode(h, m).map_err(|e| e.to_string())?;
+        if api::query(h)?.mode != m {
+            api::set_mode(h, m)?;
         }
     }
     Ok(())
 }
 
-fn lock_hooks(hooks: &BTreeSet<u32>, goal: HookGoal) -> Result<(), String> {
+fn lock_hooks(hooks: &BTreeSet<u32>, goal: HookGoal) -> Result<(), Error> {
     if !goal.lock {
         return Ok(());
     }
     for &h in hooks {
-        let s = api::query(h).map_err(|e| e.to_string())?;
+        let s = api::query(h)?;
         if !(s.locked && (s.maps_frozen || !goal.freeze_maps)) {
-            api::lock(h, goal.freeze_maps).map_err(|e| e.to_string())?;
+            api::lock(h, goal.freeze_maps)?;
         }
     }
     Ok(())
 }
 
 /// A hook where programs cannot be replaced or detached now.
-fn frozen_hook(hooks: impl Iterator<Item = u32>) -> Result<Option<String>, String> {
+fn frozen_hook(hooks: impl Iterator<Item = u32>) -> Result<Option<String>, Error> {
     for h in hooks {
-        let s = api::query(h).map_err(|e| e.to_string())?;
+        let s = api::query(h)?;
         let why = if s.locked {
             "is locked until reboot"
         } else if matches!(
@@ -446,7 +443,7 @@ pub fn install(
     progs: &[(String, u32)],
     old: &[OldProg],
     inst: Install<'_>,
-) -> Result<Manifest, String> {
+) -> Result<Manifest, Error> {
     let name = inst.manifest.name.clone();
     // Data of maps the file does not fill carries over.
     for mut m in open.maps_mut() {
@@ -523,7 +520,7 @@ pub fn install(
         return Err(e);
     }
     if let Some(d) = inst.pin_maps {
-        policy::pin_maps(&mut obj, d).map_err(|e| e.to_string())?;
+        policy::pin_maps(&mut obj, d)?;
     }
     if inst.record {
         let dir = state::dir(&name);
@@ -541,7 +538,7 @@ pub fn install(
 }
 
 /// Fills the object's maps from the file, before any of its programs runs.
-fn fill(obj: &Object, specs: &[MapSpec]) -> Result<(), String> {
+fn fill(obj: &Object, specs: &[MapSpec]) -> Result<(), Error> {
     for s in specs {
         let m = obj
             .maps()
@@ -563,7 +560,7 @@ enum Undo<'a> {
 }
 
 /// The programs of `obj` take the places of `old`; all or nothing.
-fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg]) -> Result<(), String> {
+fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg]) -> Result<(), Error> {
     let mut done: Vec<Undo<'_>> = Vec::new();
     let mut used = vec![false; old.len()];
     let news: Vec<_> = obj.progs().collect();
@@ -606,11 +603,14 @@ fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg]) -> Result<(), St
             Undo::Detached(o) => api::attach(o.hook, o.fd.as_fd()),
         };
     }
-    Err(format!("{e}; nothing was changed"))
+    Err(Error {
+        what: format!("{} (nothing was changed)", e.what),
+        ..e
+    })
 }
 
 /// SHA-256 of the object file, hex.
-pub fn object_hash(path: &Path) -> Result<String, String> {
+pub fn object_hash(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(spec::hex(&Sha256::digest(&bytes)))
 }
@@ -625,7 +625,7 @@ pub struct Outcome {
 /// Finishes a replacement that was cut short between the programs' swap
 /// and the rename of the directory: `NAME@new` whose programs are attached
 /// becomes `NAME`; one whose programs are not is dropped.
-pub fn recover(name: &str) -> Result<(), String> {
+pub fn recover(name: &str) -> Result<(), Error> {
     let stage = state::root().join(format!("{name}@new"));
     if !stage.exists() {
         return Ok(());
@@ -642,20 +642,20 @@ pub fn recover(name: &str) -> Result<(), String> {
             std::fs::rename(&dir, &trash).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
         std::fs::rename(&stage, &dir).map_err(|e| format!("{}: {e}", stage.display()))?;
-        state::remove_dir(&trash)
+        Ok(state::remove_dir(&trash)?)
     } else {
-        state::remove_dir(&stage)
+        Ok(state::remove_dir(&stage)?)
     }
 }
 
 /// Makes the system match the policy file at `file`.
-pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, String> {
+pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
     let pf = spec::read(file)?;
     if !dry_run {
         recover(&pf.name)?;
     }
     let hash = object_hash(&pf.object)?;
-    let (open, progs) = policy::open(&pf.object).map_err(|e| e.to_string())?;
+    let (open, progs) = policy::open(&pf.object)?;
     let specs = spec::type_maps(&open, &pf)?;
     let dir = state::dir(&pf.name);
     let old = state::read_manifest(&dir)?;
@@ -703,11 +703,11 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, String> {
         lines.extend(hook_lines(&hooks, goal)?);
         if entry_changes {
             for &h in &hooks {
-                if api::query(h).map_err(|e| e.to_string())?.maps_frozen {
-                    return Err(format!(
+                if api::query(h)?.maps_frozen {
+                    return Err(Error::refused(format!(
                         "policy '{name}': the maps of {} are frozen until reboot; its entries cannot change",
                         hook_name(h).unwrap_or("?")
-                    ));
+                    )));
                 }
             }
         }
@@ -781,9 +781,9 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, String> {
     }
     lines.extend(hook_lines(&hooks, goal)?);
     if let Some(why) = frozen_hook(mine.iter().map(|o| o.hook))? {
-        return Err(format!(
+        return Err(Error::refused(format!(
             "policy '{name}': its programs cannot be replaced: {why}"
-        ));
+        )));
     }
     if dry_run {
         return Ok(Outcome {
@@ -825,22 +825,24 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, String> {
 }
 
 /// Detaches a policy's programs and removes its directory.
-pub fn delete(name: &str) -> Result<Vec<String>, String> {
+pub fn delete(name: &str) -> Result<Vec<String>, Error> {
     spec::check_name(name)?;
     let dir = state::dir(name);
     let m = state::read_manifest(&dir)?.ok_or_else(|| {
-        format!(
+        Error::not_found(format!(
             "no policy '{name}' (see `checmatectl list`; {} has no manifest)",
             dir.display()
-        )
+        ))
     })?;
     let progs = attached_of(&m, &dir)?;
     if let Some(why) = frozen_hook(progs.iter().map(|p| p.hook))? {
-        return Err(format!("policy '{name}' cannot be deleted: {why}"));
+        return Err(Error::refused(format!(
+            "policy '{name}' cannot be deleted: {why}"
+        )));
     }
     let mut lines = Vec::new();
     for p in &progs {
-        api::detach(p.hook, p.fd.as_fd()).map_err(|e| e.to_string())?;
+        api::detach(p.hook, p.fd.as_fd())?;
         lines.push(format!(
             "detached {} (id {}) from {}",
             p.name,
@@ -874,10 +876,10 @@ pub fn load(
     name: Option<&str>,
     replace: bool,
     pin_maps: Option<&Path>,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Error> {
     let name = name.map_or_else(|| name_of_object(object), str::to_string);
     spec::check_name(&name)?;
-    let (open, progs) = policy::open(object).map_err(|e| e.to_string())?;
+    let (open, progs) = policy::open(object)?;
     let dir = state::dir(&name);
     let record = match state::make_root() {
         Ok(()) => true,
@@ -903,7 +905,7 @@ pub fn load(
     refuse_foreign(&name, &elsewhere)?;
     existing.extend(unowned);
     if !existing.is_empty() && !replace {
-        return Err(format!(
+        return Err(Error::from(format!(
             "policy '{name}' is loaded already: {}; `checmatectl load --replace` puts this \
              object in its place in one step{}",
             describe(&existing),
@@ -912,12 +914,12 @@ pub fn load(
             } else {
                 String::new()
             }
-        ));
+        )));
     }
     if let Some(why) = frozen_hook(existing.iter().map(|o| o.hook))? {
-        return Err(format!(
+        return Err(Error::refused(format!(
             "policy '{name}': its programs cannot be replaced: {why}"
-        ));
+        )));
     }
     let mut reuse_from = Vec::new();
     if replace {

@@ -15,6 +15,22 @@ pub enum Op {
     SetMode,
     Query,
     Map,
+    /// checmatectl's own checks (policy files, state): the text says all.
+    Policy,
+}
+
+/// Exit statuses: what a script can tell apart.
+pub mod exit {
+    /// Any other failure.
+    pub const FAILURE: u8 = 1;
+    /// The command line is wrong (clap's own status).
+    pub const USAGE: u8 = 2;
+    /// Not permitted: privileges, or a locked, append-only or read-only hook.
+    pub const NOT_PERMITTED: u8 = 3;
+    /// No such policy, program, hook or pinned map.
+    pub const NOT_FOUND: u8 = 4;
+    /// The verifier refused a program.
+    pub const VERIFIER: u8 = 5;
 }
 
 /// An error with a hint for the user.
@@ -33,6 +49,47 @@ impl Error {
             errno: err.raw_os_error(),
             what: what.into(),
             log: None,
+        }
+    }
+
+    /// Something of checmatectl's own is missing: exit status NOT_FOUND.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error {
+            op: Op::Policy,
+            errno: Some(libc::ENOENT),
+            what: what.into(),
+            log: None,
+        }
+    }
+
+    /// A wrong argument (hook, mode, field): exit status USAGE.
+    pub fn usage(what: impl Into<String>) -> Self {
+        Error {
+            op: Op::Policy,
+            errno: Some(libc::EINVAL),
+            what: what.into(),
+            log: None,
+        }
+    }
+
+    /// checmatectl refuses: exit status NOT_PERMITTED.
+    pub fn refused(what: impl Into<String>) -> Self {
+        Error {
+            op: Op::Policy,
+            errno: Some(libc::EPERM),
+            what: what.into(),
+            log: None,
+        }
+    }
+
+    /// The exit status for this error.
+    pub fn exit_code(&self) -> u8 {
+        match (self.op, self.errno) {
+            (Op::Load, Some(libc::EACCES)) => exit::VERIFIER,
+            (Op::Policy, Some(libc::EINVAL)) => exit::USAGE,
+            (_, Some(libc::EPERM | libc::EACCES)) => exit::NOT_PERMITTED,
+            (_, Some(libc::ENOENT)) => exit::NOT_FOUND,
+            _ => exit::FAILURE,
         }
     }
 
@@ -85,9 +142,18 @@ impl Error {
     }
 }
 
+impl From<String> for Error {
+    fn from(what: String) -> Self {
+        Error::msg(Op::Policy, what)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.what)?;
+        if self.op == Op::Policy {
+            return Ok(());
+        }
         if let Some(e) = self.errno {
             let msg = std::io::Error::from_raw_os_error(e).to_string();
             let msg = msg.split(" (os error").next().unwrap_or(&msg);

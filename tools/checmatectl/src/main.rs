@@ -101,27 +101,27 @@ pub enum MapCmd {
     Delete { pin: PathBuf, key: String },
 }
 
-fn hook_arg(name: &str) -> Result<u32, String> {
+fn hook_arg(name: &str) -> Result<u32, Error> {
     hook_by_name(name).ok_or_else(|| {
-        format!(
+        Error::usage(format!(
             "unknown hook '{name}'; hooks: {}",
             uapi::HOOKS
                 .iter()
                 .map(|h| h.1)
                 .collect::<Vec<_>>()
                 .join(", ")
-        )
+        ))
     })
 }
 
-fn show(hook: Option<String>, json: bool) -> Result<(), String> {
+fn show(hook: Option<String>, json: bool) -> Result<(), Error> {
     let hooks: Vec<u32> = match hook {
         Some(h) => vec![hook_arg(&h)?],
         None => uapi::HOOKS.iter().map(|h| h.0).collect(),
     };
     let mut states = Vec::new();
     for h in hooks {
-        states.push(api::query(h).map_err(|e| e.to_string())?);
+        states.push(api::query(h)?);
     }
     let counters = api::read_counters();
     // Which policy holds each program.
@@ -181,7 +181,7 @@ fn show(hook: Option<String>, json: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn list(json: bool) -> Result<(), String> {
+fn list(json: bool) -> Result<(), Error> {
     let all = state::list()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&all).unwrap());
@@ -220,8 +220,7 @@ fn list(json: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    let e = |e: Error| e.to_string();
+fn run(cli: Cli) -> Result<(), Error> {
     match cli.cmd {
         Cmd::Load {
             object,
@@ -246,35 +245,39 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Cmd::Detach { hook, prog_id } => {
             let h = hook_arg(&hook)?;
-            let fd = api::prog_fd_by_id(prog_id).map_err(e)?;
-            api::detach(h, fd.as_fd()).map_err(e)?;
+            let fd = api::prog_fd_by_id(prog_id)?;
+            api::detach(h, fd.as_fd())?;
         }
-        Cmd::Reset { hook } => api::reset(hook_arg(&hook)?).map_err(e)?,
-        Cmd::Lock { hook, freeze_maps } => api::lock(hook_arg(&hook)?, freeze_maps).map_err(e)?,
+        Cmd::Reset { hook } => api::reset(hook_arg(&hook)?)?,
+        Cmd::Lock { hook, freeze_maps } => api::lock(hook_arg(&hook)?, freeze_maps)?,
         Cmd::Mode { hook, mode } => {
-            let m = checmatectl::mode_by_name(&mode)?;
-            api::set_mode(hook_arg(&hook)?, m).map_err(e)?;
+            let m = checmatectl::mode_by_name(&mode).map_err(Error::usage)?;
+            api::set_mode(hook_arg(&hook)?, m)?;
         }
         Cmd::Audit { hook, state } => {
             let on = match state.as_str() {
                 "on" => true,
                 "off" => false,
-                _ => return Err(format!("audit takes 'on' or 'off', not '{state}'")),
+                _ => {
+                    return Err(Error::usage(format!(
+                        "audit takes 'on' or 'off', not '{state}'"
+                    )))
+                }
             };
-            api::set_audit(hook_arg(&hook)?, on).map_err(e)?;
+            api::set_audit(hook_arg(&hook)?, on)?;
         }
         Cmd::Show { hook, json } => show(hook, json)?,
         Cmd::Map { cmd } => {
             let mut keep = Vec::new();
             match cmd {
                 MapCmd::Update { pin, key, value } => {
-                    let k = policy::parse_bytes(&key, &mut keep)?;
-                    let v = policy::parse_bytes(&value, &mut keep)?;
-                    policy::map_update(&pin, &k, Some(&v)).map_err(e)?;
+                    let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
+                    let v = policy::parse_bytes(&value, &mut keep).map_err(Error::usage)?;
+                    policy::map_update(&pin, &k, Some(&v))?;
                 }
                 MapCmd::Delete { pin, key } => {
-                    let k = policy::parse_bytes(&key, &mut keep)?;
-                    policy::map_update(&pin, &k, None).map_err(e)?;
+                    let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
+                    policy::map_update(&pin, &k, None)?;
                 }
             }
         }
@@ -285,9 +288,9 @@ fn run(cli: Cli) -> Result<(), String> {
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("checmatectl: {msg}");
-            ExitCode::FAILURE
+        Err(e) => {
+            eprintln!("checmatectl: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -250,3 +250,47 @@ fn show_json_parses_back() {
     assert!(none[0]["runs"].is_null());
     assert_eq!(counters["file_open"].progs[&9], (9, 0));
 }
+
+#[test]
+fn exit_codes_tell_failures_apart() {
+    use checmatectl::error::exit;
+    let os = |op, errno| Error::os(op, "x", std::io::Error::from_raw_os_error(errno));
+    assert_eq!(os(Op::Load, libc::EACCES).exit_code(), exit::VERIFIER);
+    assert_eq!(os(Op::Load, libc::EPERM).exit_code(), exit::NOT_PERMITTED);
+    assert_eq!(
+        os(Op::Replace, libc::EPERM).exit_code(),
+        exit::NOT_PERMITTED
+    );
+    assert_eq!(os(Op::Detach, libc::ENOENT).exit_code(), exit::NOT_FOUND);
+    assert_eq!(os(Op::Attach, libc::E2BIG).exit_code(), exit::FAILURE);
+    assert_eq!(Error::not_found("no policy").exit_code(), exit::NOT_FOUND);
+    assert_eq!(Error::refused("locked").exit_code(), exit::NOT_PERMITTED);
+    assert_eq!(Error::usage("bad mode").exit_code(), exit::USAGE);
+    // checmatectl's own messages carry no errno text.
+    assert_eq!(
+        Error::not_found("no policy 'x'").to_string(),
+        "no policy 'x'"
+    );
+
+    // The binary: these fail before any prctl, so they run on any host.
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_checmatectl"))
+            .args(args)
+            .env("CHECMATE_STATE_DIR", env!("CARGO_TARGET_TMPDIR"))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["mode", "socket_connect", "bogus"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("log-only"), "{err}");
+    assert_eq!(run(&["frobnicate"]).0, Some(2));
+    assert_eq!(run(&["show", "no_such_hook"]).0, Some(2));
+    let (code, err) = run(&["delete", "nothere"]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("no policy 'nothere'"), "{err}");
+    assert_eq!(run(&["apply", "-f", "/nonexistent.toml"]).0, Some(1));
+}

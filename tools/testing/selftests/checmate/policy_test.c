@@ -361,7 +361,8 @@ TEST_F(policy, delete_removes_it)
 	EXPECT_EQ(0, connect_in_cg(4243));
 	ASSERT_EQ(0, ctl("list"));
 	EXPECT_TRUE(strncmp(out, "egress ", 7) && !strstr(out, "\negress "));
-	EXPECT_NE(0, ctl("delete egress"));
+	/* Exit status 4: not found. */
+	EXPECT_EQ(4, ctl("delete egress"));
 	EXPECT_NE(NULL, strstr(out, "no policy 'egress'"));
 	/* And applied again from nothing. */
 	ASSERT_EQ(0, ctl("apply -f /tmp/p1.toml"));
@@ -380,7 +381,7 @@ TEST_F(policy, load_twice_refused_or_replaced)
 	ASSERT_EQ(0, ctl("map update " PIN "/egress_allow " KEY4(4242) " u8:1"));
 	ASSERT_EQ(1, progs(CONNECT, a));
 	/* The rollout that used to attach a second copy. */
-	EXPECT_NE(0, ctl("load samples/egress_allowlist.bpf.o --pin-maps " PIN));
+	EXPECT_EQ(1, ctl("load samples/egress_allowlist.bpf.o --pin-maps " PIN));
 	EXPECT_NE(NULL, strstr(out, "policy 'egress_allowlist' is loaded already"));
 	EXPECT_NE(NULL, strstr(out, "--replace"));
 	ASSERT_EQ(1, progs(CONNECT, b));

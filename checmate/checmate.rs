@@ -22,7 +22,9 @@
 //! - `report.rs`: rate-limited reports of denials (audit flag, LOG_ONLY);
 //! - `securityfs.rs`: /sys/kernel/security/checmate/hooks;
 //! - `switch.rs`: turning a hook's static call on and off (idle costs nothing);
-//! - `api.rs`: the prctl API, where all user input is checked.
+//! - `api.rs`: the prctl API, where all user input is checked;
+//! - `guard.rs`: the `bpf` hook: no cgroup program may rewrite an address
+//!   after a locked hook decided on it.
 
 // Every `unsafe` block argues its soundness where it stands; tools/lint.sh
 // builds with clippy and fails on any warning.
@@ -38,6 +40,7 @@ mod bpf;
 mod ctx;
 mod entry;
 mod fs;
+mod guard;
 mod hooks;
 mod lsm;
 mod mount;

@@ -18,7 +18,55 @@ use kernel::bindings;
 ///
 /// Implementors must be `repr(C)` structures of integers only, so that a BPF
 /// program verified against their layout may read and write them.
-pub(crate) unsafe trait Context: Default {}
+pub(crate) unsafe trait Context: Default + Copy {}
+
+/// Keeps each writable field of `ctx` as the first program that changed it
+/// left it: a field that differs between `orig` (as filled) and `before`
+/// (as the program that just ran found it) is put back to its `before`
+/// value. So a program attached later, after a lock for instance, can
+/// neither undo nor override what an earlier one wrote; it sees the value
+/// and may still deny.
+///
+/// `writable` is the hook's list of (offset, size) of `C`'s writable fields
+/// (`HookDesc::writable`, from `offset_of!` and `size_of` in the table).
+pub(crate) fn keep_first_writes<C: Context>(
+    ctx: &mut C,
+    before: &C,
+    orig: &C,
+    writable: &[(usize, usize)],
+) {
+    let field = |c: &C, off: usize, size: usize| -> u64 {
+        let mut v = [0u8; 8];
+        let size = size.min(8);
+        if off + size <= core::mem::size_of::<C>() {
+            // SAFETY: `off..off + size` lies inside `*c` (checked), on one of
+            // its fields (the table's offsets), so every byte is initialized;
+            // `v` has room for `size <= 8` bytes.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    (c as *const C).cast::<u8>().add(off),
+                    v.as_mut_ptr(),
+                    size,
+                )
+            };
+        }
+        u64::from_ne_bytes(v)
+    };
+    for &(off, size) in writable {
+        let was = field(before, off, size);
+        if field(orig, off, size) != was && field(ctx, off, size) != was {
+            // SAFETY: as above, `off..off + size` is a field inside both
+            // `*before` and `*ctx`, which do not overlap (`&` and `&mut`).
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    (before as *const C).cast::<u8>().add(off),
+                    (ctx as *mut C).cast::<u8>().add(off),
+                    size.min(8),
+                )
+            };
+        }
+    }
+}
 
 // SAFETY: UAPI structures of `__u32`/`__u64`/`char` fields only
 // (include/uapi/linux/checmate.h), generated `repr(C)` by bindgen.

@@ -3,7 +3,7 @@
 //! its init function. Nothing here decides anything.
 
 use crate::entry::{self, HookEntry};
-use crate::{api, hooks, progs, switch};
+use crate::{api, guard, hooks, progs, switch};
 use core::cell::UnsafeCell;
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -18,8 +18,9 @@ struct InitCell<T>(UnsafeCell<T>);
 // during single-threaded early boot; read-only afterwards.
 unsafe impl<T> Sync for InitCell<T> {}
 
-/// Number of hook list entries: the table's hooks and `task_prctl`.
-const ENTRIES: usize = hooks::COUNT + 1;
+/// Number of hook list entries: the table's hooks, `task_prctl` (the API)
+/// and `bpf` (`guard.rs`).
+const ENTRIES: usize = hooks::COUNT + 2;
 
 static LSM_ID: InitCell<bindings::lsm_id> = InitCell(UnsafeCell::new(bindings::lsm_id {
     name: c"checmate".as_ptr().cast(),
@@ -47,6 +48,16 @@ unsafe extern "C" fn checmate_init() -> c_int {
         if i < hooks::COUNT {
             // SAFETY: `security_hook_list` is plain data; copying an entry is fine.
             unsafe { core::ptr::read(&table[i]) }
+        } else if i == hooks::COUNT + 1 {
+            HookEntry {
+                // SAFETY: only the address of the static is taken.
+                scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.bpf) }.cast(),
+                hook: bindings::security_list_options {
+                    bpf: Some(guard::bpf),
+                },
+                lsmid: core::ptr::null_mut(),
+                runtime: false,
+            }
         } else {
             HookEntry {
                 // SAFETY: only the address of the static is taken.

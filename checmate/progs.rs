@@ -8,6 +8,7 @@
 //! program references, after a grace period.
 
 use crate::bpf::{PinnedToCpu, Prog};
+use crate::ctx;
 use crate::hooks::{self, Hook, HookType};
 use crate::rcu::{self, RcuBox, RcuNode};
 use crate::report::{self, Describe};
@@ -396,6 +397,11 @@ pub(crate) fn set_audit(hook: Hook, on: bool) -> Result {
     republish(&mut st, old)
 }
 
+/// Is `hook` locked? (A lock is never undone.)
+pub(crate) fn is_locked(hook: Hook) -> bool {
+    state(hook).is_ok_and(|st| st.lock().locked)
+}
+
 /// Mode, lock, program ids and counters of `hook`.
 pub(crate) fn query(hook: Hook) -> Result<HookInfo> {
     let reg = registry().ok_or(ENODEV)?;
@@ -459,12 +465,20 @@ where
     };
     reg.stats.inc(2 * hook.index() + RUNS);
     let pin = PinnedToCpu::new();
+    // Hooks with writable fields: the first program to change a field owns
+    // it (`ctx::keep_first_writes`).
+    let writable = hook.desc().writable;
+    let orig = (!writable.is_empty()).then_some(*ctx);
     for e in array.entries.iter() {
+        let before = orig.map(|_| *ctx);
         // SAFETY: the array of `hook` holds only programs that `attach` or
         // `replace` took through `Prog::from_fd(_, hook)`, which refuses a
         // program verified for another hook; `ctx` is `H::Ctx`, the context
         // of `hook` by the table; migration is disabled by `pin`.
         let ret = verdict(unsafe { e.prog.run::<H>(ctx, &pin) });
+        if let (Some(orig), Some(before)) = (&orig, &before) {
+            ctx::keep_first_writes(ctx, before, orig, writable);
+        }
         e.stats.inc(RUNS);
         if ret != 0 {
             e.stats.inc(DENIALS);

@@ -128,13 +128,37 @@ impl MapRef {
         self.map().map_type == bindings::bpf_map_type_BPF_MAP_TYPE_PROG_ARRAY
     }
 
-    /// Can `BPF_MAP_FREEZE` freeze it? Not struct_ops maps nor maps with
-    /// special fields (spin locks, timers, kptrs): `bpf_map_freeze_kern()`.
-    fn freezable(&self) -> bool {
+    /// Would [`MapRef::freeze`] succeed now? `EOPNOTSUPP` for struct_ops
+    /// maps and maps with special fields (spin locks, timers, kptrs),
+    /// `EBUSY` for a map not yet frozen that is mapped writable or being
+    /// written from user space, or not yet sealed and held by a map-in-map
+    /// (the programs using that map-in-map could write it): what
+    /// `bpf_map_freeze_kern()` refuses when sealing.
+    fn check_freeze(&self) -> Result {
         let map = self.map();
         let record = map.record as usize;
-        map.map_type != bindings::bpf_map_type_BPF_MAP_TYPE_STRUCT_OPS
-            && (record == 0 || record >= (-(bindings::MAX_ERRNO as isize)) as usize)
+        if map.map_type == bindings::bpf_map_type_BPF_MAP_TYPE_STRUCT_OPS
+            || (record != 0 && record < (-(bindings::MAX_ERRNO as isize)) as usize)
+        {
+            return Err(errno(bindings::EOPNOTSUPP));
+        }
+        // SAFETY: `frozen` is a live map's (type invariant) write-once bool,
+        // read as `READ_ONCE()` would.
+        let frozen = unsafe { core::ptr::read_volatile(&map.frozen) };
+        // SAFETY: the map is live (type invariant); the function only reads
+        // an atomic counter.
+        if !frozen && unsafe { bindings::bpf_map_write_active(map) } {
+            return Err(EBUSY);
+        }
+        // SAFETY: `inner_users` is a live map's atomic counter, read as
+        // `atomic_read()` would.
+        let inner = unsafe { core::ptr::read_volatile(&map.inner_users.counter) };
+        // SAFETY: as for `frozen`.
+        let sealed = unsafe { core::ptr::read_volatile(&map.sealed) };
+        if !sealed && inner != 0 {
+            return Err(EBUSY);
+        }
+        Ok(())
     }
 
     /// Freezes the map, and seals it if `seal`.
@@ -258,43 +282,62 @@ fn reach(roots: &[&crate::bpf::Prog]) -> Result<Reach> {
 /// freezes their prog arrays and holds them in `held`; with `data`, also
 /// freezes and seals their other maps.
 ///
-/// Errors, before anything is frozen: `EOPNOTSUPP` if `data` and a map
-/// cannot be frozen (spin locks, timers), `E2BIG` for more than
-/// [`MAX_WALK`] reachable programs, `ENOMEM`. `EBUSY` if a map is mapped
-/// writable (then maps checked before it may be frozen already).
+/// Errors, with nothing frozen and nothing held: `EOPNOTSUPP` if `data`
+/// and a map cannot be frozen (spin locks, timers, kptrs), `EBUSY` if
+/// `data` and a map is mapped writable or held by a map-in-map, `E2BIG`
+/// for more than
+/// [`MAX_WALK`] reachable programs, `ENOMEM`. Only a race with user space
+/// (a map mapped writable, or a prog array filled, between the checks and
+/// the freezing) can make it fail with some prog arrays frozen; it then
+/// holds none of them.
 pub(crate) fn protect(progs: &[&crate::bpf::Prog], data: bool, held: &mut KVec<HeldMap>) -> Result {
-    // First check everything, so that a refused lock freezes nothing; the
-    // prog arrays' contents may still change until they are frozen, so the
-    // walk is done again once they are.
+    // Check everything first, so that a refused lock or attach freezes
+    // nothing.
     let first = reach(progs)?;
-    if data && !first.data_maps.iter().all(|m| m.freezable()) {
-        return Err(errno(bindings::EOPNOTSUPP));
+    if data {
+        for m in first.data_maps.iter() {
+            m.check_freeze()?;
+        }
     }
+    let mut new_held: KVec<HeldMap> = KVec::with_capacity(first.prog_arrays.len(), GFP_KERNEL)?;
     held.reserve(first.prog_arrays.len(), GFP_KERNEL)?;
-    // Freeze prog arrays until the walk finds no new one.
-    let mut frozen = 0;
-    let all = loop {
-        let r = reach(progs)?;
-        for m in r.prog_arrays.iter() {
+    drop(first);
+    // A prog array's contents may change until it is frozen: walk again
+    // until a pass finds no prog array it had not frozen before.
+    let mut frozen: KVec<MapRef> = KVec::new();
+    let last_data = loop {
+        let Reach {
+            prog_arrays,
+            data_maps,
+        } = reach(progs)?;
+        let mut fresh = false;
+        for m in prog_arrays {
+            if frozen.iter().any(|f| f.same(&m)) {
+                continue;
+            }
             m.freeze(false)?;
+            frozen.push(m, GFP_KERNEL)?;
+            fresh = true;
         }
-        if r.prog_arrays.len() == frozen {
-            break r;
+        if !fresh {
+            break data_maps;
         }
-        frozen = r.prog_arrays.len();
     };
-    for m in all.prog_arrays.iter() {
+    for m in frozen.iter() {
         if !held.iter().any(|h| h.0 == m.0) {
-            held.push(HeldMap::new(m), GFP_KERNEL)?;
+            new_held.push(HeldMap::new(m), GFP_KERNEL)?;
         }
     }
     if data {
-        for m in all.data_maps.iter() {
-            if !m.freezable() {
-                return Err(errno(bindings::EOPNOTSUPP));
-            }
+        for m in last_data.iter() {
+            m.check_freeze()?;
+        }
+        for m in last_data.iter() {
             m.freeze(true)?;
         }
+    }
+    for h in new_held {
+        held.push(h, GFP_KERNEL)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
  */
 
 #include <linux/bpf.h>
+#include <linux/bpf-cgroup.h>
 #include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/filter.h>
@@ -138,4 +139,30 @@ u64 rust_helper_checmate_current_netns_cookie(void)
 	struct nsproxy *ns = current->nsproxy;
 
 	return ns ? ns->net_ns->net_cookie : 0;
+}
+
+/*
+ * The attach type a BPF_PROG_ATTACH or BPF_LINK_CREATE @attr asks for, or
+ * that of the cgroup link a BPF_LINK_UPDATE @attr updates; -1 otherwise.
+ */
+int rust_helper_checmate_bpf_attach_type(int cmd, const union bpf_attr *attr)
+{
+	struct bpf_link *link;
+	int type = -1;
+
+	switch (cmd) {
+	case BPF_PROG_ATTACH:
+		return attr->attach_type;
+	case BPF_LINK_CREATE:
+		return attr->link_create.attach_type;
+	case BPF_LINK_UPDATE:
+		link = bpf_link_get_from_fd(attr->link_update.link_fd);
+		if (IS_ERR(link))
+			return -1;
+		if (link->type == BPF_LINK_TYPE_CGROUP)
+			type = container_of(link, struct bpf_cgroup_link, link)->type;
+		bpf_link_put(link);
+		return type;
+	}
+	return -1;
 }

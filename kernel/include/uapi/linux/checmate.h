@@ -34,9 +34,13 @@
  *                         them). Programs attached later to the locked hook
  *                         get the same. Errors, with nothing changed:
  *                         EINVAL (unknown flag), EOPNOTSUPP (a map that
- *                         cannot be frozen: spin lock, timer), E2BIG (more
- *                         than 1024 programs reachable by tail calls);
- *                         EBUSY if a map is mapped writable
+ *                         cannot be frozen: spin lock, timer, kptr), EBUSY
+ *                         (a map mapped writable, or in a map-in-map),
+ *                         E2BIG (more than 1024 programs reachable by tail
+ *                         calls). While socket_connect, socket_sendmsg or
+ *                         socket_bind is locked, no cgroup sock_addr
+ *                         program may be attached that rewrites the
+ *                         address it decided on (EPERM from bpf(2))
  * CHECMATE_OP_SET_MODE    hook, mode, 0: one of enum checmate_mode
  * CHECMATE_OP_QUERY       hook, struct checmate_query __user *, 0
  * CHECMATE_OP_REPLACE     hook, new prog_fd, old prog_fd: run the new
@@ -182,8 +186,10 @@ enum checmate_hook {
  * socket_create       family, sock_family, type, protocol; arg = kern;
  *                     cgroup_id, netns_cookie of the caller
  * socket_bind         local_* = the address that will be bound (local_port
- *                     writable: the socket binds to the port the program
- *                     leaves there)
+ *                     writable: the socket binds to the port the programs
+ *                     leave there; the first program that changes it
+ *                     decides it, later ones see its value and cannot
+ *                     change it again)
  * socket_connect      remote_* = the address that will be connected to,
  *                     local_* = the socket's; AF_UNSPEC (disconnect):
  *                     CHECMATE_SOCK_F_DISCONNECT, remote_* 0

@@ -154,13 +154,13 @@ TEST(no_link_or_cgroup_attach_for_checmate_programs)
 	memset(&attr, 0, sizeof(attr));
 	attr.link_create.prog_fd = fd;
 	attr.link_create.target_fd = 0;
-	attr.link_create.attach_type = BPF_CGROUP_INET4_CONNECT;
+	attr.link_create.attach_type = BPF_CGROUP_INET_INGRESS;
 	EXPECT_EQ(-1, sys_bpf(BPF_LINK_CREATE, &attr));
 	EXPECT_EQ(EINVAL, errno);
 	memset(&attr, 0, sizeof(attr));
 	attr.attach_bpf_fd = fd;
 	attr.target_fd = 0;
-	attr.attach_type = BPF_CGROUP_INET4_CONNECT;
+	attr.attach_type = BPF_CGROUP_INET_INGRESS;
 	EXPECT_EQ(-1, sys_bpf(BPF_PROG_ATTACH, &attr));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);

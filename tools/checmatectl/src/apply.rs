@@ -611,7 +611,14 @@ fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg]) -> Result<(), Er
 
 /// SHA-256 of the object file, hex.
 pub fn object_hash(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        let msg = format!("{}: {e}", path.display());
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::not_found(msg)
+        } else {
+            Error::from(msg)
+        }
+    })?;
     Ok(spec::hex(&Sha256::digest(&bytes)))
 }
 

@@ -42,7 +42,7 @@ pub enum Cmd {
     /// Make the system match a policy file (TOML): load its object, fill
     /// its maps, set its hooks' mode and lock; again, change only what differs
     Apply {
-        /// The policy file
+        /// The policy file, or a directory: each of its *.toml in name order
         #[arg(short = 'f', long = "file", value_name = "FILE")]
         file: PathBuf,
         /// Print what would change, change nothing
@@ -181,6 +181,44 @@ fn show(hook: Option<String>, json: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// `apply -f FILE`, or every `*.toml` of a directory in name order (the
+/// boot unit's /etc/checmate/policies.d): one failed file does not stop the
+/// others; the status is the first failure's.
+fn apply_files(path: &std::path::Path, dry_run: bool) -> Result<(), Error> {
+    let files = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| Error::from(format!("{}: {e}", path.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut first: Option<Error> = None;
+    let mut failed = 0;
+    for f in &files {
+        match apply::apply(f, dry_run) {
+            Ok(o) => o.lines.iter().for_each(|l| println!("{l}")),
+            Err(e) if files.len() == 1 => return Err(e),
+            Err(e) => {
+                eprintln!("checmatectl: {}: {e}", f.display());
+                failed += 1;
+                first.get_or_insert(e);
+            }
+        }
+    }
+    match first {
+        None => Ok(()),
+        Some(e) => Err(Error {
+            op: checmatectl::error::Op::Policy,
+            what: format!("{failed} of {} policy files failed", files.len()),
+            ..e
+        }),
+    }
+}
+
 fn list(json: bool) -> Result<(), Error> {
     let all = state::list()?;
     if json {
@@ -232,11 +270,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 println!("{l}");
             }
         }
-        Cmd::Apply { file, dry_run } => {
-            for l in apply::apply(&file, dry_run)?.lines {
-                println!("{l}");
-            }
-        }
+        Cmd::Apply { file, dry_run } => apply_files(&file, dry_run)?,
         Cmd::List { json } => list(json)?,
         Cmd::Delete { name } => {
             for l in apply::delete(&name)? {

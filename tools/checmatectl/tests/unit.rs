@@ -294,3 +294,74 @@ fn exit_codes_tell_failures_apart() {
     assert!(err.contains("no policy 'nothere'"), "{err}");
     assert_eq!(run(&["apply", "-f", "/nonexistent.toml"]).0, Some(1));
 }
+
+/// The boot unit: systemd-analyze verify accepts it (with ExecStart at the
+/// binary built here), and it runs before the container runtimes.
+#[test]
+fn boot_unit() {
+    let unit = include_str!("../systemd/checmate-policies.service");
+    let before = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("Before="))
+        .unwrap();
+    for u in [
+        "containerd.service",
+        "docker.service",
+        "crio.service",
+        "kubelet.service",
+    ] {
+        assert!(before.split_whitespace().any(|b| b == u), "{u}");
+    }
+    assert!(unit.contains("ExecStart=/usr/sbin/checmatectl apply -f /etc/checmate/policies.d\n"));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("unit");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("checmate-policies.service");
+    std::fs::write(
+        &path,
+        unit.replace("/usr/sbin/checmatectl", env!("CARGO_BIN_EXE_checmatectl")),
+    )
+    .unwrap();
+    match std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "systemd-analyze verify: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(_) => eprintln!("systemd-analyze not installed: the unit is not verified"),
+    }
+}
+
+/// apply -f DIR takes every *.toml in name order and goes on past a failure.
+#[test]
+fn apply_a_directory() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("policies.d");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.toml"),
+        "name = \"a\"\nobject = \"missing-a.bpf.o\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.toml"),
+        "name = \"b\"\nobject = \"missing-b.bpf.o\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("README"), "not a policy").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_checmatectl"))
+        .args(["apply", "--dry-run", "-f"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let a = err.find("missing-a.bpf.o").expect(&err);
+    let b = err.find("missing-b.bpf.o").expect(&err);
+    assert!(a < b, "{err}");
+    assert!(err.contains("2 of 2 policy files failed"), "{err}");
+    assert!(!err.contains("README"), "{err}");
+    assert_eq!(o.status.code(), Some(4), "{err}");
+}

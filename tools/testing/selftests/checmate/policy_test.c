@@ -364,9 +364,13 @@ TEST_F(policy, delete_removes_it)
 	/* Exit status 4: not found. */
 	EXPECT_EQ(4, ctl("delete egress"));
 	EXPECT_NE(NULL, strstr(out, "no policy 'egress'"));
-	/* And applied again from nothing. */
-	ASSERT_EQ(0, ctl("apply -f /tmp/p1.toml"));
+	/* And applied again from nothing, as the boot unit does: a directory. */
+	ASSERT_EQ(0, system("mkdir -p /tmp/policies.d && cp /tmp/p1.toml /tmp/policies.d/"));
+	ASSERT_EQ(0, ctl("apply -f /tmp/policies.d"));
+	EXPECT_NE(NULL, strstr(out, "policy egress: load"));
 	EXPECT_EQ(ECONNREFUSED, connect_in_cg(4243));
+	ASSERT_EQ(0, ctl("apply -f /tmp/policies.d"));
+	EXPECT_NE(NULL, strstr(out, "policy egress: unchanged"));
 }
 
 #define KEY4(port) "u32:2,u32:" #port ",ip4:127.0.0.1,u32:0,u32:0,u32:0"

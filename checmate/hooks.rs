@@ -55,9 +55,11 @@ macro_rules! for_each_hook {
             socket_recvmsg = checmate_hook_CHECMATE_HOOK_SOCKET_RECVMSG, SockCtx, softirq false,
                 (sock: *mut socket, msg: *mut msghdr, size: c_int, flags: c_int)
                 fill net::socket_recvmsg;
-            socket_sock_rcv_skb = checmate_hook_CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB, SockCtx, softirq true,
+            socket_sock_rcv_skb = checmate_hook_CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB,
+                SockCtx, softirq true,
                 (sk: *mut sock, skb: *mut sk_buff) fill net::sock_rcv_skb;
-            inet_conn_request = checmate_hook_CHECMATE_HOOK_INET_CONN_REQUEST, SockCtx, softirq true,
+            inet_conn_request = checmate_hook_CHECMATE_HOOK_INET_CONN_REQUEST,
+                SockCtx, softirq true,
                 (sk: *const sock, skb: *mut sk_buff, req: *mut request_sock)
                 fill net::inet_conn_request;
             file_open = checmate_hook_CHECMATE_HOOK_FILE_OPEN, FileCtx, softirq false,
@@ -69,9 +71,11 @@ macro_rules! for_each_hook {
                 fill fs::inode_create;
             task_alloc = checmate_hook_CHECMATE_HOOK_TASK_ALLOC, TaskCtx, softirq false,
                 (task: *mut task_struct, clone_flags: c_ulong) fill task::task_alloc;
-            bprm_check_security = checmate_hook_CHECMATE_HOOK_BPRM_CHECK_SECURITY, TaskCtx, softirq false,
+            bprm_check_security = checmate_hook_CHECMATE_HOOK_BPRM_CHECK_SECURITY,
+                TaskCtx, softirq false,
                 (bprm: *mut linux_binprm) fill task::bprm_check_security;
-            ptrace_access_check = checmate_hook_CHECMATE_HOOK_PTRACE_ACCESS_CHECK, TaskCtx, softirq false,
+            ptrace_access_check = checmate_hook_CHECMATE_HOOK_PTRACE_ACCESS_CHECK,
+                TaskCtx, softirq false,
                 (child: *mut task_struct, mode: c_uint) fill task::ptrace_access_check;
             ptrace_traceme = checmate_hook_CHECMATE_HOOK_PTRACE_TRACEME, TaskCtx, softirq false,
                 (parent: *mut task_struct) fill task::ptrace_traceme;

@@ -26,44 +26,23 @@
 static int create_map_flags(enum bpf_map_type type, __u32 value_size, __u32 max,
 			    int inner_fd, __u32 flags)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = type;
-	attr.key_size = 4;
-	attr.value_size = value_size;
-	attr.max_entries = max;
-	attr.inner_map_fd = inner_fd;
-	attr.map_flags = flags;
-	return sys_bpf(BPF_MAP_CREATE, &attr);
+	return cm_map_create(type, value_size, max, inner_fd, flags);
 }
 
 static int create_map(enum bpf_map_type type, __u32 value_size, __u32 max,
 		      int inner_fd)
 {
-	return create_map_flags(type, value_size, max, inner_fd, 0);
+	return cm_map_create(type, value_size, max, inner_fd, 0);
 }
 
 static int map_update(int fd, __u32 key, const void *value)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = fd;
-	attr.key = (uintptr_t)&key;
-	attr.value = (uintptr_t)value;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &attr);
+	return cm_map_elem(BPF_MAP_UPDATE_ELEM, fd, key, value);
 }
 
 static int map_lookup(int fd, __u32 key, void *value)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = fd;
-	attr.key = (uintptr_t)&key;
-	attr.value = (uintptr_t)value;
-	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr);
+	return cm_map_elem(BPF_MAP_LOOKUP_ELEM, fd, key, value);
 }
 
 /* A program of type @type, attach type @eat; fd or -1. */

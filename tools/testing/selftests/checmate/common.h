@@ -163,6 +163,34 @@ static inline int load_deny_if(unsigned int hook, int tgid, int off, int size,
 	return load_prog(hook, start, cnt);
 }
 
+/* A map with 4-byte keys; fd or -1 with errno. */
+static inline int cm_map_create(enum bpf_map_type type, __u32 value_size, __u32 max,
+				int inner_fd, __u32 flags)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = type;
+	attr.key_size = 4;
+	attr.value_size = value_size;
+	attr.max_entries = max;
+	attr.inner_map_fd = inner_fd;
+	attr.map_flags = flags;
+	return sys_bpf(BPF_MAP_CREATE, &attr);
+}
+
+/* BPF_MAP_UPDATE_ELEM, _LOOKUP_ELEM, _DELETE_ELEM of a 4-byte @key. */
+static inline int cm_map_elem(int cmd, int fd, __u32 key, const void *value)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = fd;
+	attr.key = (uintptr_t)&key;
+	attr.value = (uintptr_t)value;
+	return sys_bpf(cmd, &attr);
+}
+
 /* prctl(PR_CHECMATE, ...): 0 or -1 with errno. */
 static inline int checmate(unsigned long op, unsigned long a3, unsigned long a4,
 			   unsigned long a5)

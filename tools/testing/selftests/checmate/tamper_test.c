@@ -211,47 +211,22 @@ TEST(lock_never_switches_enforcement_off)
 static int create_map(enum bpf_map_type type, __u32 value_size, __u32 max,
 		      int inner_fd)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = type;
-	attr.key_size = 4;
-	attr.value_size = value_size;
-	attr.max_entries = max;
-	attr.inner_map_fd = inner_fd;
-	return sys_bpf(BPF_MAP_CREATE, &attr);
+	return cm_map_create(type, value_size, max, inner_fd, 0);
 }
 
 static int map_update(int fd, __u32 key, const void *value)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = fd;
-	attr.key = (uintptr_t)&key;
-	attr.value = (uintptr_t)value;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &attr);
+	return cm_map_elem(BPF_MAP_UPDATE_ELEM, fd, key, value);
 }
 
 static int map_lookup(int fd, __u32 key, void *value)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = fd;
-	attr.key = (uintptr_t)&key;
-	attr.value = (uintptr_t)value;
-	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr);
+	return cm_map_elem(BPF_MAP_LOOKUP_ELEM, fd, key, value);
 }
 
 static int map_delete(int fd, __u32 key)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = fd;
-	attr.key = (uintptr_t)&key;
-	return sys_bpf(BPF_MAP_DELETE_ELEM, &attr);
+	return cm_map_elem(BPF_MAP_DELETE_ELEM, fd, key, NULL);
 }
 
 /* For the caller's tgid: tail-call through slot 0 of @array; else allow. */

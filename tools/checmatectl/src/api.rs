@@ -267,3 +267,104 @@ pub fn states_to_json(
         })
         .collect()
 }
+
+/// A Prometheus label value, escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// `checmatectl metrics`: the hooks' and programs' counters and state in
+/// the Prometheus text exposition format. Counters appear only where the
+/// kernel gave them (securityfs mounted).
+pub fn metrics_text(
+    states: &[HookState],
+    counters: &std::collections::BTreeMap<String, Counters>,
+    name_of: impl Fn(u32) -> Option<String>,
+    policy_of: impl Fn(u32) -> Option<String>,
+) -> String {
+    use std::fmt::Write;
+    let mut families: Vec<(&str, &str, &str, Vec<String>)> = vec![
+        (
+            "checmate_hook_runs_total",
+            "counter",
+            "Crossings of the hook that ran its programs.",
+            vec![],
+        ),
+        (
+            "checmate_hook_denials_total",
+            "counter",
+            "Crossings of the hook its programs denied.",
+            vec![],
+        ),
+        (
+            "checmate_hook_programs",
+            "gauge",
+            "Programs attached to the hook.",
+            vec![],
+        ),
+        (
+            "checmate_hook_locked",
+            "gauge",
+            "1 if the hook is locked until reboot.",
+            vec![],
+        ),
+        (
+            "checmate_hook_mode",
+            "gauge",
+            "1 for the hook's current mode.",
+            vec![],
+        ),
+        (
+            "checmate_program_runs_total",
+            "counter",
+            "Runs of the program on the hook.",
+            vec![],
+        ),
+        (
+            "checmate_program_denials_total",
+            "counter",
+            "Denials by the program on the hook.",
+            vec![],
+        ),
+    ];
+    for s in states {
+        let hook = crate::hook_name(s.hook).unwrap_or("?");
+        let h = format!("hook=\"{}\"", label(hook));
+        let c = counters.get(hook);
+        if let Some(c) = c {
+            families[0].3.push(format!("{{{h}}} {}", c.runs));
+            families[1].3.push(format!("{{{h}}} {}", c.denials));
+        }
+        families[2].3.push(format!("{{{h}}} {}", s.prog_ids.len()));
+        families[3].3.push(format!("{{{h}}} {}", s.locked as u8));
+        families[4]
+            .3
+            .push(format!("{{{h},mode=\"{}\"}} 1", crate::mode_name(s.mode)));
+        for &id in &s.prog_ids {
+            let Some((runs, denials)) = c.and_then(|c| c.progs.get(&id)) else {
+                continue;
+            };
+            let l = format!(
+                "{h},id=\"{id}\",program=\"{}\",policy=\"{}\"",
+                label(&name_of(id).unwrap_or_default()),
+                label(&policy_of(id).unwrap_or_default())
+            );
+            families[5].3.push(format!("{{{l}}} {runs}"));
+            families[6].3.push(format!("{{{l}}} {denials}"));
+        }
+    }
+    let mut out = String::new();
+    for (name, ty, help, samples) in families {
+        if samples.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {ty}");
+        for smp in samples {
+            let _ = writeln!(out, "{name}{smp}");
+        }
+    }
+    out
+}

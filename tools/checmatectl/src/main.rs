@@ -81,6 +81,9 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Print every hook's and program's counters and state in the
+    /// Prometheus text format
+    Metrics,
     /// Change the data of a running policy through a pinned map
     Map {
         #[command(subcommand)]
@@ -114,18 +117,23 @@ fn hook_arg(name: &str) -> Result<u32, Error> {
     })
 }
 
-fn show(hook: Option<String>, json: bool) -> Result<(), Error> {
-    let hooks: Vec<u32> = match hook {
-        Some(h) => vec![hook_arg(&h)?],
-        None => uapi::HOOKS.iter().map(|h| h.0).collect(),
-    };
+/// The state of `hooks`. Unless `strict`, a hook this kernel does not know
+/// (EINVAL: checmatectl is newer than the kernel) is left out.
+fn query_all(hooks: &[u32], strict: bool) -> Result<Vec<api::HookState>, Error> {
     let mut states = Vec::new();
-    for h in hooks {
-        states.push(api::query(h)?);
+    for &h in hooks {
+        match api::query(h) {
+            Ok(s) => states.push(s),
+            Err(e) if !strict && e.errno == Some(libc::EINVAL) && !states.is_empty() => {}
+            Err(e) => return Err(e),
+        }
     }
-    let counters = api::read_counters();
-    // Which policy holds each program.
-    let owners: Vec<(u32, String)> = state::list()
+    Ok(states)
+}
+
+/// (program id, policy) of every recorded policy.
+fn owners() -> Vec<(u32, String)> {
+    state::list()
         .unwrap_or_default()
         .into_iter()
         .flat_map(|m| {
@@ -134,7 +142,17 @@ fn show(hook: Option<String>, json: bool) -> Result<(), Error> {
                 .map(|p| (p.id, m.name.clone()))
                 .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+fn show(hook: Option<String>, json: bool) -> Result<(), Error> {
+    let hooks: Vec<u32> = match &hook {
+        Some(h) => vec![hook_arg(h)?],
+        None => uapi::HOOKS.iter().map(|h| h.0).collect(),
+    };
+    let states = query_all(&hooks, hook.is_some())?;
+    let counters = api::read_counters();
+    let owners = owners();
     let policy_of = |id: u32| owners.iter().find(|o| o.0 == id).map(|o| o.1.clone());
     if json {
         let v = api::states_to_json(&states, api::prog_name, policy_of, &counters);
@@ -301,6 +319,17 @@ fn run(cli: Cli) -> Result<(), Error> {
             api::set_audit(hook_arg(&hook)?, on)?;
         }
         Cmd::Show { hook, json } => show(hook, json)?,
+        Cmd::Metrics => {
+            let all: Vec<u32> = uapi::HOOKS.iter().map(|h| h.0).collect();
+            let states = query_all(&all, false)?;
+            let owners = owners();
+            print!(
+                "{}",
+                api::metrics_text(&states, &api::read_counters(), api::prog_name, |id| {
+                    owners.iter().find(|o| o.0 == id).map(|o| o.1.clone())
+                })
+            );
+        }
         Cmd::Map { cmd } => {
             let mut keep = Vec::new();
             match cmd {

@@ -365,3 +365,85 @@ fn apply_a_directory() {
     assert!(!err.contains("README"), "{err}");
     assert_eq!(o.status.code(), Some(4), "{err}");
 }
+
+/// `checmatectl metrics` as Prometheus reads it (prometheus-parse).
+#[test]
+fn metrics_parse_as_prometheus_text() {
+    use checmatectl::api::{metrics_text, parse_counters, HookState};
+    use prometheus_parse::{Scrape, Value};
+    let states = [
+        HookState {
+            hook: uapi::CHECMATE_HOOK_SOCKET_CONNECT,
+            mode: uapi::CHECMATE_MODE_NORMAL,
+            locked: true,
+            maps_frozen: false,
+            audit: false,
+            prog_ids: vec![5, 7],
+        },
+        HookState {
+            hook: uapi::CHECMATE_HOOK_FILE_OPEN,
+            mode: uapi::CHECMATE_MODE_LOG_ONLY,
+            locked: false,
+            maps_frozen: false,
+            audit: false,
+            prog_ids: vec![],
+        },
+    ];
+    let counters = parse_counters(
+        "socket_connect mode=normal locked=1 audit=0 runs=12 denials=3 progs=5:12:3 7:9:0\n\
+         file_open mode=log-only locked=0 audit=0 runs=0 denials=0 progs=\n",
+    );
+    let text = metrics_text(
+        &states,
+        &counters,
+        |id| Some(format!("prog{id}")),
+        |id| (id == 5).then(|| "egress".to_string()),
+    );
+    let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let find = |name: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .unwrap_or_else(|| panic!("{name} {labels:?} not in:\n{text}"))
+            .value
+            .clone()
+    };
+    let counter = |v: Value| match v {
+        Value::Counter(n) => n,
+        v => panic!("not a counter: {v:?}"),
+    };
+    let gauge = |v: Value| match v {
+        Value::Gauge(n) => n,
+        v => panic!("not a gauge: {v:?}"),
+    };
+    let sc = [("hook", "socket_connect")];
+    assert_eq!(counter(find("checmate_hook_runs_total", &sc)), 12.0);
+    assert_eq!(counter(find("checmate_hook_denials_total", &sc)), 3.0);
+    assert_eq!(gauge(find("checmate_hook_programs", &sc)), 2.0);
+    assert_eq!(gauge(find("checmate_hook_locked", &sc)), 1.0);
+    assert_eq!(
+        gauge(find(
+            "checmate_hook_mode",
+            &[("hook", "file_open"), ("mode", "log-only")]
+        )),
+        1.0
+    );
+    let p5 = [("id", "5"), ("policy", "egress"), ("program", "prog5")];
+    assert_eq!(counter(find("checmate_program_runs_total", &p5)), 12.0);
+    assert_eq!(counter(find("checmate_program_denials_total", &p5)), 3.0);
+    assert_eq!(
+        counter(find(
+            "checmate_program_denials_total",
+            &[("id", "7"), ("policy", "")]
+        )),
+        0.0
+    );
+    // Label values are escaped (kernel names cannot hold a quote; still).
+    let odd = metrics_text(&states, &counters, |_| Some("a\"b\\c".into()), |_| None);
+    assert!(odd.contains(r#"program="a\"b\\c""#), "{odd}");
+    // Without the kernel's counters: state only, no made-up zeros.
+    let bare = metrics_text(&states, &Default::default(), |_| None, |_| None);
+    assert!(!bare.contains("_total"), "{bare}");
+    assert!(bare.contains("checmate_hook_locked{hook=\"socket_connect\"} 1"));
+}

@@ -201,6 +201,10 @@ TEST_F(policy, apply_twice_changes_nothing)
 	EXPECT_NE(NULL, strstr(out, " runs, 2 denied)"));
 	ASSERT_EQ(0, ctl("show --json"));
 	EXPECT_NE(NULL, strstr(out, "\"policy\": \"egress\""));
+	ASSERT_EQ(0, ctl("metrics"));
+	EXPECT_NE(NULL, strstr(out, "# TYPE checmate_program_denials_total counter"));
+	EXPECT_NE(NULL, strstr(out, "program=\"egress_connect\",policy=\"egress\"} 2\n"));
+	EXPECT_NE(NULL, strstr(out, "checmate_hook_denials_total{hook=\"socket_connect\"} 2\n"));
 
 	/* Found again by a later checmatectl. */
 	ASSERT_EQ(0, ctl("list"));

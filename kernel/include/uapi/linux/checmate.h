@@ -200,7 +200,11 @@ enum checmate_hook {
  *                     peer otherwise; TCP ignores msg_name except for Fast
  *                     Open on an unconnected socket (MSG_FASTOPEN or
  *                     TCP_FASTOPEN_CONNECT), which connects to it:
- *                     CHECMATE_SOCK_F_CONNECTS; arg = size
+ *                     CHECMATE_SOCK_F_CONNECTS; a corked UDP datagram
+ *                     (MSG_MORE, UDP_CORK) goes to the corked
+ *                     destination whatever msg_name says; with an IPv6
+ *                     routing header (IPV6_RTHDR, cmsg or socket option)
+ *                     remote_ip6 is its first hop; arg = size
  * socket_recvmsg      local_*, remote_* of the socket; arg = size; flags
  * socket_sock_rcv_skb remote_* = the packet's source, local_* = its
  *                     destination; transport = the protocol of the header

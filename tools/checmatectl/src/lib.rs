@@ -5,6 +5,7 @@
 pub mod api;
 pub mod apply;
 pub mod error;
+pub mod events;
 pub mod policy;
 pub mod spec;
 pub mod state;

@@ -84,6 +84,22 @@ pub enum Cmd {
     /// Print every hook's and program's counters and state in the
     /// Prometheus text format
     Metrics,
+    /// Follow Checmate's denial reports (and log-only would-be denials) in
+    /// the kernel log, one per line
+    Events {
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+        /// Start from the oldest report the kernel log still holds
+        #[arg(long)]
+        since_boot: bool,
+        /// Stop after this many denials
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Stop at the end of the kernel log instead of waiting for more
+        #[arg(long)]
+        no_follow: bool,
+    },
     /// Change the data of a running policy through a pinned map
     Map {
         #[command(subcommand)]
@@ -129,6 +145,69 @@ fn query_all(hooks: &[u32], strict: bool) -> Result<Vec<api::HookState>, Error> 
         }
     }
     Ok(states)
+}
+
+fn events(json: bool, since_boot: bool, count: Option<u64>, no_follow: bool) -> Result<(), Error> {
+    use checmatectl::events::{parse_kmsg, to_json, Record};
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(if no_follow { libc::O_NONBLOCK } else { 0 })
+        .open("/dev/kmsg")
+        .map_err(|e| Error::from(format!("/dev/kmsg: {e}")))?;
+    if !since_boot {
+        f.seek(SeekFrom::End(0))
+            .map_err(|e| Error::from(format!("/dev/kmsg: {e}")))?;
+    }
+    let mut owners = owners();
+    let mut seen = 0;
+    let mut buf = vec![0u8; 8192];
+    while count.is_none_or(|c| seen < c) {
+        let n = match f.read(&mut buf) {
+            Ok(n) => n,
+            // Records overwritten before we read them.
+            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(Error::from(format!("/dev/kmsg: {e}"))),
+        };
+        let Some(r) = parse_kmsg(&String::from_utf8_lossy(&buf[..n])) else {
+            continue;
+        };
+        if let Record::Denial(d) = &r {
+            seen += 1;
+            if !owners.iter().any(|o| o.0 == d.prog_id) {
+                owners = self::owners();
+            }
+        }
+        let policy_of = |id: u32| owners.iter().find(|o| o.0 == id).map(|o| o.1.clone());
+        let v = to_json(&r, policy_of);
+        if json {
+            println!("{v}");
+        } else if let Record::Denial(d) = &r {
+            println!(
+                "{:.3} {} {} prog {}{} errno {} pid {} comm {} {}",
+                v["time"].as_f64().unwrap_or(0.0),
+                if d.enforced { "denied" } else { "log-only" },
+                d.hook,
+                d.prog_id,
+                v["policy"]
+                    .as_str()
+                    .map_or(String::new(), |p| format!("[{p}]")),
+                d.errno,
+                d.pid.map_or("-".into(), |p| p.to_string()),
+                d.comm.as_deref().unwrap_or("-"),
+                d.ctx
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        } else if let Record::Dropped(n) = r {
+            println!("{n} reports dropped by the kernel");
+        }
+    }
+    Ok(())
 }
 
 /// (program id, policy) of every recorded policy.
@@ -319,6 +398,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             api::set_audit(hook_arg(&hook)?, on)?;
         }
         Cmd::Show { hook, json } => show(hook, json)?,
+        Cmd::Events {
+            json,
+            since_boot,
+            count,
+            no_follow,
+        } => events(json, since_boot, count, no_follow)?,
         Cmd::Metrics => {
             let all: Vec<u32> = uapi::HOOKS.iter().map(|h| h.0).collect();
             let states = query_all(&all, false)?;

@@ -447,3 +447,48 @@ fn metrics_parse_as_prometheus_text() {
     assert!(!bare.contains("_total"), "{bare}");
     assert!(bare.contains("checmate_hook_locked{hook=\"socket_connect\"} 1"));
 }
+
+/// Denial reports from the kernel log, in both of the kernel's formats.
+#[test]
+fn events_from_the_kernel_log() {
+    use checmatectl::events::{parse_kmsg, to_json, Record};
+    let audit = "5,812,3412345,-;audit: type=1400 audit(1795910954.416:3): checmate=denied \
+                 hook=socket_connect prog_id=4 errno=111 pid=52 comm=\"curl x\" family=2 \
+                 sock_type=2 protocol=17 local=0.0.0.0:0 remote=127.0.0.1:4243\n SUBSYSTEM=x\n";
+    let Some(Record::Denial(d)) = parse_kmsg(audit) else {
+        panic!("not parsed")
+    };
+    assert_eq!(d.boot_usec, 3412345);
+    assert_eq!(d.hook, "socket_connect");
+    assert_eq!((d.prog_id, d.errno, d.enforced), (4, 111, true));
+    assert_eq!(d.pid, Some(52));
+    assert_eq!(d.comm.as_deref(), Some("curl x"));
+    assert_eq!(d.ctx["remote"], "127.0.0.1:4243");
+    assert_eq!(d.ctx["family"], "2");
+    let plain = "5,9,77,-;checmate: checmate=log-only hook=file_open prog_id=9 errno=1 \
+                 pid=3 comm=\"cat\" ino=5 dir_ino=2 dev=1 mode=100644 ouid=0 flags=0x8000";
+    let Some(Record::Denial(p)) = parse_kmsg(plain) else {
+        panic!("not parsed")
+    };
+    assert!(!p.enforced);
+    assert_eq!(p.ctx["flags"], "0x8000");
+    assert_eq!(
+        parse_kmsg("5,10,80,-;checmate: 17 denial reports suppressed"),
+        Some(Record::Dropped(17))
+    );
+    assert_eq!(parse_kmsg("6,11,90,-;eth0: link up"), None);
+    assert_eq!(parse_kmsg("6,12,91,-;other: checmate=denied hook=x"), None);
+    let v = to_json(&Record::Denial(d), |id| (id == 4).then(|| "egress".into()));
+    let v: serde_json::Value = serde_json::from_str(&v.to_string()).unwrap();
+    assert_eq!(v["policy"], "egress");
+    assert_eq!(v["hook"], "socket_connect");
+    assert_eq!(v["errno"], 111);
+    assert_eq!(v["enforced"], true);
+    assert_eq!(v["comm"], "curl x");
+    assert_eq!(v["ctx"]["remote"], "127.0.0.1:4243");
+    assert!(v["time"].as_f64().unwrap() > 1e9);
+    assert_eq!(
+        to_json(&Record::Dropped(3), |_| None),
+        serde_json::json!({"dropped": 3})
+    );
+}

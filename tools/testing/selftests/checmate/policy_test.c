@@ -205,6 +205,17 @@ TEST_F(policy, apply_twice_changes_nothing)
 	EXPECT_NE(NULL, strstr(out, "# TYPE checmate_program_denials_total counter"));
 	EXPECT_NE(NULL, strstr(out, "program=\"egress_connect\",policy=\"egress\"} 2\n"));
 	EXPECT_NE(NULL, strstr(out, "checmate_hook_denials_total{hook=\"socket_connect\"} 2\n"));
+	/* A reported refusal as data: one JSON object, with the policy. */
+	ASSERT_EQ(0, ctl("audit socket_connect on"));
+	EXPECT_EQ(ECONNREFUSED, connect_in_cg(4243));
+	ASSERT_EQ(0, ctl("audit socket_connect off"));
+	ASSERT_EQ(0, ctl("events --json --since-boot --no-follow"));
+	EXPECT_NE(NULL, strstr(out, "\"hook\":\"socket_connect\""));
+	EXPECT_NE(NULL, strstr(out, "\"policy\":\"egress\""));
+	EXPECT_NE(NULL, strstr(out, "\"errno\":111"));
+	EXPECT_NE(NULL, strstr(out, "\"enforced\":true"));
+	EXPECT_NE(NULL, strstr(out, "\"comm\":\"policy_test\""));
+	EXPECT_NE(NULL, strstr(out, "\"remote\":\"127.0.0.1:4243\""));
 
 	/* Found again by a later checmatectl. */
 	ASSERT_EQ(0, ctl("list"));

@@ -29,6 +29,8 @@ cargo build --quiet --release --manifest-path "$top/tools/checmatectl/Cargo.toml
 cp "$top/tools/checmatectl/target/release/checmatectl" "$dest/"
 mkdir -p "$dest/samples"
 make -s -C "$top/samples" OUT="$dest/samples" HDR="$hdr"
+# The example policy files, next to the objects they name.
+cp "$top/samples/"*.toml "$dest/samples/"
 # The benchmark's BPF LSM twin of the egress sample.
 mkdir -p "$dest/bench"
 clang-19 -O2 -g -Wall -target bpf -I"$hdr/include" -idirafter /usr/include \

@@ -1,6 +1,6 @@
 #!/bin/sh
-# What `make demo` shows inside the VM: an egress allowlist policy, loaded
-# with checmatectl, confining one cgroup.
+# What `make demo` shows inside the VM: an egress allowlist policy, applied
+# from a policy file with checmatectl, confining one cgroup.
 set -e
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 run() { echo "  # $*"; "$@"; }
@@ -9,13 +9,10 @@ say "Checmate is active:"
 echo "  LSMs: $(cat /sys/kernel/security/lsm)"
 dmesg | grep -i 'checmate:' | sed 's/^\[[ 0-9.]*\] /  kernel: /'
 
-say "A container's cgroup, and the egress policy (samples/egress_allowlist.bpf.c):"
-mkdir -p /sys/fs/cgroup/container /sys/fs/bpf/egress
-run ./checmatectl load samples/egress_allowlist.bpf.o --pin-maps /sys/fs/bpf/egress
-run ./checmatectl map update /sys/fs/bpf/egress/egress_cgroup u32:0 cgroup:/sys/fs/cgroup/container
-echo "  # allow 127.0.0.1:4242 only (family 2 = AF_INET, port, address):"
-run ./checmatectl map update /sys/fs/bpf/egress/egress_allow \
-	u32:2,u32:4242,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1
+say "A container's cgroup, and the egress policy as a file (samples/egress_allowlist.toml):"
+mkdir -p /sys/fs/cgroup/container
+grep -v '^#' samples/egress_allowlist.toml | grep . | sed 's/^/  | /'
+run ./checmatectl apply -f samples/egress_allowlist.toml
 run ./checmatectl show socket_connect
 
 say "Inside the container's cgroup: 4242 allowed, 4243 refused:"
@@ -26,9 +23,12 @@ say "Outside it, nothing changes:"
 say "A root user in a user namespace cannot remove the policy:"
 unshare -U ./checmatectl reset socket_connect 2>&1 | sed 's/^/  /' || true
 
-say "The administrator adds 4243 to the running policy, no reload:"
-run ./checmatectl map update /sys/fs/bpf/egress/egress_allow \
-	u32:2,u32:4243,ip4:127.0.0.1,u32:0,u32:0,u32:0 u8:1
+say "The administrator adds 4243 to the policy file and applies it again: only that entry changes, no reload:"
+cp samples/egress_allowlist.toml samples/egress_v2.toml
+printf '\n[[maps.egress_allow]]\nkey = { family = 2, port = 4243, addr = "127.0.0.1" }\nvalue = 1\n' \
+	>>samples/egress_v2.toml
+run ./checmatectl apply -f samples/egress_v2.toml --dry-run
+run ./checmatectl apply -f samples/egress_v2.toml
 sh -c 'echo $$ > /sys/fs/cgroup/container/cgroup.procs; exec ./checmate-demo 4242 4243'
 
 say "And locks the hook until reboot:"

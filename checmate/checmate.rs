@@ -11,8 +11,9 @@
 //!   verifier rules and per-hook marker types are expanded from it there,
 //!   the LSM entry points in `entry.rs`, the static call slots in
 //!   `switch.rs`;
-//! - `net.rs`, `fs.rs`, `task.rs`, `mount.rs`: filling a hook's context
-//!   from kernel objects, one file per family; `ctx.rs` what they share;
+//! - `net.rs`, `fs.rs`, `task.rs`, `mount.rs`, `namei.rs`, `unix.rs`,
+//!   `creds.rs`, `exec.rs`: filling a hook's context from kernel objects, one
+//!   file per family; `ctx.rs` what they share;
 //! - `bpf.rs`: the program type (verifier and prog ops) and program references;
 //! - `rcu.rs`: a small safe abstraction over RCU-published pointers;
 //! - `progs.rs`: per-hook state, published program arrays, the hot path;
@@ -37,8 +38,10 @@ const __LOG_PREFIX: &[u8] = b"checmate\0";
 
 mod api;
 mod bpf;
+mod creds;
 mod ctx;
 mod entry;
+mod exec;
 mod fs;
 mod guard;
 mod hooks;
@@ -54,6 +57,7 @@ mod securityfs;
 mod stats;
 mod switch;
 mod task;
+mod unix;
 
 /// Turns a kernel errno constant into an [`Error`].
 fn errno(e: u32) -> Error {

@@ -4,15 +4,16 @@
 //! `security_hook_list` entries that `lsm.rs` registers.
 
 use crate::hooks::{for_each_hook, marker, COUNT};
-use crate::{fs, mount, namei, net, progs, task};
+use crate::{creds, exec, fs, mount, namei, net, progs, task, unix};
 use kernel::bindings;
 use kernel::bindings::{
-    checmate_file_ctx as FileCtx, checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx,
-    checmate_sock_ctx as SockCtx, checmate_task_ctx as TaskCtx,
+    checmate_cred_ctx as CredCtx, checmate_exec_ctx as ExecCtx, checmate_file_ctx as FileCtx,
+    checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
+    checmate_task_ctx as TaskCtx, checmate_unix_ctx as UnixCtx,
 };
 use kernel::bindings::{
     cred, dentry, file, inode, kernel_siginfo, linux_binprm, msghdr, path, request_sock, sk_buff,
-    sock, sockaddr, socket, task_struct, umode_t, vfsmount,
+    sock, sockaddr, socket, task_struct, umode_t, vfsmount, vm_area_struct,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 

@@ -4,8 +4,9 @@
 //! `kernel/bpf/bpf_lsm.c`. Each row names an LSM hook, its Checmate hook
 //! number, the UAPI context its programs see, whether it runs in softirq,
 //! its arguments, the function that fills the context (`net.rs`, `fs.rs`,
-//! `task.rs`, `mount.rs`) and, for hooks with writable fields, those fields
-//! and the function that applies them.
+//! `task.rs`, `mount.rs`, `namei.rs`, `unix.rs`, `creds.rs`, `exec.rs`)
+//! and, for hooks with writable fields, those fields and the function that
+//! applies them.
 //!
 //! [`for_each_hook!`] hands the rows to a macro of the caller's. Expanded:
 //!
@@ -25,8 +26,9 @@ use core::ffi::c_int;
 use core::mem::{offset_of, size_of};
 use kernel::bindings;
 use kernel::bindings::{
-    checmate_file_ctx as FileCtx, checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx,
-    checmate_sock_ctx as SockCtx, checmate_task_ctx as TaskCtx,
+    checmate_cred_ctx as CredCtx, checmate_exec_ctx as ExecCtx, checmate_file_ctx as FileCtx,
+    checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
+    checmate_task_ctx as TaskCtx, checmate_unix_ctx as UnixCtx,
 };
 
 /// Calls `$m! { rows }` with the table's rows, in hook number order:
@@ -109,6 +111,23 @@ macro_rules! for_each_hook {
                 (from_path: *const path, to_path: *const path) fill mount::move_mount;
             sb_pivotroot = checmate_hook_CHECMATE_HOOK_SB_PIVOTROOT, MountCtx, softirq false,
                 (old_path: *const path, new_path: *const path) fill mount::sb_pivotroot;
+            unix_stream_connect = checmate_hook_CHECMATE_HOOK_UNIX_STREAM_CONNECT,
+                UnixCtx, softirq false,
+                (sock: *mut sock, other: *mut sock, newsk: *mut sock)
+                fill unix::unix_stream_connect;
+            unix_may_send = checmate_hook_CHECMATE_HOOK_UNIX_MAY_SEND, UnixCtx, softirq false,
+                (sock: *mut socket, other: *mut socket) fill unix::unix_may_send;
+            userns_create = checmate_hook_CHECMATE_HOOK_USERNS_CREATE, CredCtx, softirq false,
+                (cred: *const cred) fill creds::userns_create;
+            bprm_creds_from_file = checmate_hook_CHECMATE_HOOK_BPRM_CREDS_FROM_FILE,
+                ExecCtx, softirq false,
+                (bprm: *mut linux_binprm, file: *const file) fill exec::bprm_creds_from_file;
+            mmap_file = checmate_hook_CHECMATE_HOOK_MMAP_FILE, ExecCtx, softirq false,
+                (file: *mut file, reqprot: c_ulong, prot: c_ulong, flags: c_ulong)
+                fill exec::mmap_file;
+            file_mprotect = checmate_hook_CHECMATE_HOOK_FILE_MPROTECT, ExecCtx, softirq false,
+                (vma: *mut vm_area_struct, reqprot: c_ulong, prot: c_ulong)
+                fill exec::file_mprotect;
         }
     };
 }

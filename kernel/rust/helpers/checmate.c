@@ -17,6 +17,7 @@
 #include <linux/sched.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
+#include <net/af_unix.h>
 #include <net/net_namespace.h>
 
 void rust_helper_rcu_read_lock(void)
@@ -165,4 +166,45 @@ int rust_helper_checmate_bpf_attach_type(int cmd, const union bpf_attr *attr)
 		return type;
 	}
 	return -1;
+}
+
+/*
+ * The address the UNIX sock @sk is bound to, as struct sockaddr_un bytes,
+ * *@len of them, or NULL if unbound: unix_sk(sk)->addr, which bind() and
+ * autobind publish with smp_store_release() and which lives as long as
+ * the sock.
+ */
+const u8 *rust_helper_checmate_unix_addr(const struct sock *sk, int *len)
+{
+	const struct unix_address *addr;
+
+	/* Pairs with the smp_store_release() of bind and autobind. */
+	addr = smp_load_acquire(&unix_sk(sk)->addr);
+	if (!addr)
+		return NULL;
+	*len = addr->len;
+	return (const u8 *)addr->name;
+}
+
+/*
+ * The inode of the path the UNIX sock @sk is bound to, or NULL; the caller
+ * holds unix_state_lock(@sk), under which unix_release_sock() clears it.
+ */
+struct inode *rust_helper_checmate_unix_inode(const struct sock *sk)
+{
+	struct dentry *dentry = unix_sk(sk)->path.dentry;
+
+	return dentry ? d_inode(dentry) : NULL;
+}
+
+/* current_cred(): the caller's own credentials, which only it replaces. */
+const struct cred *rust_helper_checmate_current_cred(void)
+{
+	return current_cred();
+}
+
+/* pid_nr(): the number of @pid (may be NULL) in the initial namespace. */
+pid_t rust_helper_checmate_pid_nr(struct pid *pid)
+{
+	return pid_nr(pid);
 }

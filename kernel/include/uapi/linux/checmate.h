@@ -152,6 +152,15 @@ enum checmate_hook {
 	CHECMATE_HOOK_SB_KERN_MOUNT = 26,
 	CHECMATE_HOOK_MOVE_MOUNT = 27,
 	CHECMATE_HOOK_SB_PIVOTROOT = 28,
+	/* unix sockets: struct checmate_unix_ctx */
+	CHECMATE_HOOK_UNIX_STREAM_CONNECT = 29,
+	CHECMATE_HOOK_UNIX_MAY_SEND = 30,
+	/* credentials: struct checmate_cred_ctx */
+	CHECMATE_HOOK_USERNS_CREATE = 31,
+	/* code: struct checmate_exec_ctx */
+	CHECMATE_HOOK_BPRM_CREDS_FROM_FILE = 32,
+	CHECMATE_HOOK_MMAP_FILE = 33,
+	CHECMATE_HOOK_FILE_MPROTECT = 34,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -431,6 +440,166 @@ struct checmate_mount_ctx {
 	__u64 ino2;
 	__u32 dev2;
 	__u32 s_magic;
+};
+
+/*
+ * Unix socket hooks: the peer a UNIX socket is about to reach, found by the
+ * kernel (after the path lookup or the abstract name's hash), with both
+ * sockets locked: what a path string in connect(2) cannot say (symlinks,
+ * the caller's root and cwd, another mount namespace).
+ *
+ * unix_stream_connect connect(2) of a SOCK_STREAM or SOCK_SEQPACKET socket
+ *                     (io_uring's CONNECT too): peer = the listening socket
+ * unix_may_send       connect(2) of a SOCK_DGRAM socket (not to AF_UNSPEC),
+ *                     and every sendto(2), sendmsg(2) and sendmmsg(2)
+ *                     message of one, with or without msg_name (to the
+ *                     connected peer then): peer = the receiving socket.
+ *                     Not crossed by SOCK_SEQPACKET sends, nor by sends on
+ *                     a connected stream socket
+ *
+ * type is the socket type, cgroup_id and netns_cookie those of the
+ * caller's socket (as in struct checmate_sock_ctx), peer_cgroup_id and
+ * peer_netns_cookie the peer's (a socket bound to a path can be reached
+ * from another network namespace). The peer's address: with
+ * CHECMATE_UNIX_F_BOUND, name holds its sun_path bytes, name_len of them
+ * (a path is NUL-terminated when shorter than 108 bytes; nothing is cut,
+ * sun_path is 108 bytes); with CHECMATE_UNIX_F_ABSTRACT too, the name is
+ * abstract and name holds it without its leading NUL byte (autobind names
+ * are abstract, 5 hex digits); otherwise it is bound to a path and
+ * peer_ino, peer_dev are the socket file's inode (as stat(2) of the path
+ * shows them; the path string is the one given to bind(2), relative ones
+ * included). An unbound peer (a socketpair(2) end) has neither flag.
+ * With CHECMATE_UNIX_F_PEERCRED, peer_pid, peer_uid and peer_gid are the
+ * peer socket's SO_PEERCRED (the tgid, euid and egid of the task that
+ * called listen(2) or socketpair(2)), in the initial namespaces; a bound
+ * datagram socket has none. peer_owner_uid is always the fsuid of the
+ * task that created the peer socket (its owner, as fstat(2) shows it).
+ */
+
+/* checmate_unix_ctx.info */
+#define CHECMATE_UNIX_F_BOUND		(1U << 0) /* the peer has an address */
+#define CHECMATE_UNIX_F_ABSTRACT	(1U << 1) /* ... in the abstract namespace */
+#define CHECMATE_UNIX_F_PEERCRED	(1U << 2) /* peer_pid, _uid, _gid set */
+
+struct checmate_unix_ctx {
+	__u32 type;
+	__u32 info;		/* CHECMATE_UNIX_F_* */
+	__u64 cgroup_id;
+	__u64 netns_cookie;
+	__u64 peer_ino;
+	__u32 peer_dev;
+	__u32 peer_pid;
+	__u32 peer_uid;
+	__u32 peer_gid;
+	__u64 peer_cgroup_id;
+	__u64 peer_netns_cookie;
+	__u32 peer_owner_uid;
+	__u32 name_len;
+	char name[108];
+	__u32 reserved;
+};
+
+/*
+ * Credential hooks: the caller's credentials, ids in the initial user
+ * namespace, capability sets as bit masks of CAP_*.
+ *
+ * userns_create       unshare(CLONE_NEWUSER), clone(), clone3() and
+ *                     fork-like calls with CLONE_NEWUSER, after the
+ *                     kernel's own checks (nesting depth, chroot,
+ *                     mappings of the creator's ids): the credentials of
+ *                     the creator; userns_level = the level of its user
+ *                     namespace, the new namespace's parent (0 in the
+ *                     initial one; the new one gets userns_level + 1)
+ *
+ * pid and tgid are the caller's (initial pid namespace).
+ */
+struct checmate_cred_ctx {
+	__u32 pid;
+	__u32 tgid;
+	__u32 uid;
+	__u32 euid;
+	__u32 suid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 sgid;
+	__u32 fsgid;
+	__u32 userns_level;
+	__u32 reserved;
+	__u64 cap_effective;
+	__u64 cap_permitted;
+};
+
+/*
+ * Code hooks: the file whose contents become code or memory, ino, dev,
+ * mode, owner uid and gid (initial user namespace), nlink (0: unlinked,
+ * such as a memfd or an O_TMPFILE file), s_magic of its filesystem
+ * (TMPFS_MAGIC for memfds and shmem) and mnt_flags of the mount it was
+ * opened on (MNT_NOSUID 0x1, MNT_NODEV 0x2, MNT_NOEXEC 0x4, MNT_READONLY
+ * 0x40, include/linux/mount.h); euid, egid and cap_permitted are the
+ * caller's.
+ *
+ * bprm_creds_from_file execve(2) and execveat(2), once per execution
+ *                     (not once per interpreter), after the kernel computed
+ *                     the new program's credentials and before the point
+ *                     of no return: a denial fails execve cleanly. The
+ *                     file is the one whose set-id bits count: the binary
+ *                     loaded (for a script, its interpreter; a binfmt_misc
+ *                     entry with the C flag: the file executed); mode
+ *                     includes S_ISUID and S_ISGID. new_euid, new_egid,
+ *                     new_cap_permitted, new_cap_effective: what the
+ *                     program will run with (set-id bits and file
+ *                     capabilities applied unless the mount is nosuid,
+ *                     no_new_privs is set or the ids have no mapping);
+ *                     secureexec = AT_SECURE as the program will see it
+ * mmap_file           mmap(2) (also of anonymous memory, with
+ *                     CHECMATE_EXEC_F_ANON and the file fields 0), shmat(2),
+ *                     remap_file_pages(2), and the kernel's own mappings of
+ *                     an ELF program and its interpreter at execve (after
+ *                     the point of no return: a denial there kills the
+ *                     process). reqprot = PROT_* asked for, prot = PROT_*
+ *                     applied (PROT_EXEC added by READ_IMPLIES_EXEC);
+ *                     flags = MAP_*; CHECMATE_EXEC_F_WRITABLE: the file is
+ *                     open for writing
+ * file_mprotect       mprotect(2), pkey_mprotect(2), once per memory area
+ *                     the range covers (an area already as asked that the
+ *                     one before merges with is skipped), with the mmap
+ *                     lock held: the
+ *                     area's file (or CHECMATE_EXEC_F_ANON), vm_flags =
+ *                     its VM_* flags before the change (VM_READ 0x1,
+ *                     VM_WRITE 0x2, VM_EXEC 0x4, VM_SHARED 0x8,
+ *                     VM_GROWSDOWN 0x100 for a stack), reqprot, prot as
+ *                     for mmap_file
+ *
+ * A field the hook has no value for is 0.
+ */
+
+/* checmate_exec_ctx.info */
+#define CHECMATE_EXEC_F_ANON		(1U << 0) /* no file: anonymous memory */
+#define CHECMATE_EXEC_F_WRITABLE	(1U << 1) /* the file is open for writing */
+
+struct checmate_exec_ctx {
+	__u64 ino;
+	__u64 vm_flags;
+	__u64 cap_permitted;
+	__u64 new_cap_permitted;
+	__u64 new_cap_effective;
+	__u32 dev;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 nlink;
+	__u32 s_magic;
+	__u32 mnt_flags;
+	__u32 info;		/* CHECMATE_EXEC_F_* */
+	__u32 euid;
+	__u32 egid;
+	__u32 new_euid;
+	__u32 new_egid;
+	__u32 secureexec;
+	__u32 reqprot;
+	__u32 prot;
+	__u32 flags;
 };
 
 #endif /* _UAPI_LINUX_CHECMATE_H */

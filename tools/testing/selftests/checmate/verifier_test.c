@@ -20,6 +20,12 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_task_ctx);
 	if (hook >= CHECMATE_HOOK_PATH_MKNOD && hook <= CHECMATE_HOOK_PATH_RENAME)
 		return sizeof(struct checmate_inode_ctx);
+	if (hook == CHECMATE_HOOK_UNIX_STREAM_CONNECT || hook == CHECMATE_HOOK_UNIX_MAY_SEND)
+		return sizeof(struct checmate_unix_ctx);
+	if (hook == CHECMATE_HOOK_USERNS_CREATE)
+		return sizeof(struct checmate_cred_ctx);
+	if (hook >= CHECMATE_HOOK_BPRM_CREDS_FROM_FILE && hook <= CHECMATE_HOOK_FILE_MPROTECT)
+		return sizeof(struct checmate_exec_ctx);
 	return sizeof(struct checmate_mount_ctx);
 }
 

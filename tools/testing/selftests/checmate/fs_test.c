@@ -88,7 +88,7 @@ static int clear_record(int map)
  */
 static int load_copy(unsigned int hook, int map, int tgid, int ret)
 {
-	struct bpf_insn insns[128];
+	struct bpf_insn insns[128] = {};	/* LD_MAP_FD's second half stays 0 */
 	int n = 0, skip[2], nskip = 0;
 
 	insns[n++] = MOV64_REG(6, 1);

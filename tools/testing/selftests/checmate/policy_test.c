@@ -310,7 +310,8 @@ static void query_loop(struct watch *w)
 	_exit(0);
 }
 
-TEST_F(policy, changed_object_replaced_never_both_nor_neither)
+/* 21 loads of the object: minutes on the debug kernel. */
+TEST_F_TIMEOUT(policy, changed_object_replaced_never_both_nor_neither, 900)
 {
 	struct watch *w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -191,6 +191,41 @@ static inline int cm_map_elem(int cmd, int fd, __u32 key, const void *value)
 	return sys_bpf(cmd, &attr);
 }
 
+/*
+ * The tail of a "copy the context" program, appended at insns[*n]: look up
+ * key 0 of @map (r6 holds the context), copy the first @ctx_size bytes of
+ * the context into the value, add one to the u64 at @runs_off of the
+ * value, and return @ret; a failed lookup, and every jump recorded in
+ * @skip (@nskip of them, emitted with off 0 by the caller's checks), land
+ * on a final "return 0". Returns the program's length.
+ */
+static inline int emit_copy_tail(struct bpf_insn *insns, int n, int map, int ctx_size,
+				 int runs_off, int ret, int *skip, int nskip)
+{
+	insns[n++] = ST_MEM(BPF_W, 10, -4, 0);
+	insns[n++] = INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map);
+	insns[n++] = INSN(0, 0, 0, 0, 0);
+	insns[n++] = MOV64_REG(2, 10);
+	insns[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+	insns[n++] = CALL(BPF_FUNC_map_lookup_elem);
+	skip[nskip++] = n;
+	insns[n++] = JEQ_IMM(0, 0, 0);
+	for (int i = 0; i < ctx_size; i += 8) {
+		insns[n++] = LDX_MEM(BPF_DW, 2, 6, i);
+		insns[n++] = STX_MEM(BPF_DW, 0, 2, i);
+	}
+	insns[n++] = LDX_MEM(BPF_DW, 2, 0, runs_off);
+	insns[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, 1);
+	insns[n++] = STX_MEM(BPF_DW, 0, 2, runs_off);
+	insns[n++] = MOV64_IMM(0, ret);
+	insns[n++] = EXIT();
+	for (int i = 0; i < nskip; i++)
+		insns[skip[i]].off = n - skip[i] - 1;
+	insns[n++] = MOV64_IMM(0, 0);
+	insns[n++] = EXIT();
+	return n;
+}
+
 /* prctl(PR_CHECMATE, ...): 0 or -1 with errno. */
 static inline int checmate(unsigned long op, unsigned long a3, unsigned long a4,
 			   unsigned long a5)

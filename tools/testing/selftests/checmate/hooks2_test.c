@@ -139,27 +139,8 @@ static int load_copy(unsigned int hook, int map, int off, __u64 val, int ret)
 	insns[n++] = INSN(0, 0, 0, 0, (__u32)(val >> 32));
 	skip[nskip++] = n;
 	insns[n++] = INSN(BPF_JMP | BPF_JNE | BPF_X, 0, 3, 0, 0);
-	insns[n++] = ST_MEM(BPF_W, 10, -4, 0);
-	insns[n++] = LD_MAP_FD(1, map);
-	n++;
-	insns[n++] = MOV64_REG(2, 10);
-	insns[n++] = ALU64_IMM(BPF_ADD, 2, -4);
-	insns[n++] = CALL(BPF_FUNC_map_lookup_elem);
-	skip[nskip++] = n;
-	insns[n++] = JEQ_IMM(0, 0, 0);
-	for (int i = 0; i < (int)ctx_size(hook); i += 8) {
-		insns[n++] = LDX_MEM(BPF_DW, 2, 6, i);
-		insns[n++] = STX_MEM(BPF_DW, 0, 2, i);
-	}
-	insns[n++] = LDX_MEM(BPF_DW, 2, 0, offsetof(struct record, runs));
-	insns[n++] = ALU64_IMM(BPF_ADD, 2, 1);
-	insns[n++] = STX_MEM(BPF_DW, 0, 2, offsetof(struct record, runs));
-	insns[n++] = MOV64_IMM(0, ret);
-	insns[n++] = EXIT();
-	for (int i = 0; i < nskip; i++)
-		insns[skip[i]].off = n - skip[i] - 1;
-	insns[n++] = MOV64_IMM(0, 0);
-	insns[n++] = EXIT();
+	n = emit_copy_tail(insns, n, map, ctx_size(hook), offsetof(struct record, runs), ret,
+			   skip, nskip);
 	return load_prog(hook, insns, n);
 }
 

@@ -273,9 +273,10 @@ impl Prog {
     /// context accesses against `H::Ctx` only.
     #[inline]
     pub(crate) unsafe fn run<H: HookType>(&self, ctx: &mut H::Ctx, _pin: &PinnedToCpu) -> u32 {
-        // SAFETY: the program is valid (type invariant) and was verified for
-        // `H` (caller), whose context `ctx` is; migration stays disabled
-        // while `_pin` lives, as `bpf_prog_run()` requires.
+        // Migration stays disabled while `_pin` lives, as `bpf_prog_run()`
+        // requires.
+        // SAFETY: the program is valid (type invariant) and was verified
+        // for `H` (caller), whose context `ctx` is.
         unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx as *mut H::Ctx as *const c_void) }
     }
 

@@ -39,9 +39,10 @@ pub(crate) fn keep_first_writes<C: Context>(
         let mut v = [0u8; 8];
         let size = size.min(8);
         if off + size <= core::mem::size_of::<C>() {
-            // SAFETY: `off..off + size` lies inside `*c` (checked), on one of
-            // its fields (the table's offsets), so every byte is initialized;
-            // `v` has room for `size <= 8` bytes.
+            // `off..off + size` lies inside `*c` (checked), on one of its
+            // fields (the table's offsets), so every byte is initialized.
+            // SAFETY: `c` is readable for `off + size` bytes (above) and
+            // `v` writable for `size <= 8`; they do not overlap.
             unsafe {
                 core::ptr::copy_nonoverlapping(
                     (c as *const C).cast::<u8>().add(off),

@@ -46,9 +46,8 @@ macro_rules! define_entries {
             let ret = progs::run::<marker::$lsm>(&mut ctx);
             $(
             if ret == 0 {
-                // SAFETY: `args` are the arguments the LSM framework passed
-                // this hook, valid for the call, as the commit function
-                // requires.
+                // SAFETY: `args` are the arguments the LSM framework
+                // passed this hook, valid for the call, as `$commit` needs.
                 return unsafe { $commit(&ctx, args) };
             }
             )?

@@ -110,10 +110,10 @@ pub(crate) unsafe fn bprm_creds_from_file(
     // set-id bits it applied.
     unsafe { from_file(ctx, file) };
     caller(ctx);
-    // SAFETY: `bprm` is the exec's, owned by the calling task; its `cred`
-    // are the new program's prepared credentials, not yet shared, already
-    // computed by `bprm_fill_uid()` and the capability module (first of
-    // the LSMs).
+    // `bprm->cred` are the new program's prepared credentials, not yet
+    // shared, computed by `bprm_fill_uid()` and the capability module.
+    // SAFETY: `bprm` is the exec's, owned by the calling task, and its
+    // `cred` is set (above): both are valid for reads during the hook.
     let (new, secureexec) = unsafe { (&*(*bprm).cred, (*bprm).secureexec()) };
     ctx.new_euid = new.euid.val;
     ctx.new_egid = new.egid.val;
@@ -156,9 +156,9 @@ pub(crate) unsafe fn file_mprotect(
     reqprot: c_ulong,
     prot: c_ulong,
 ) {
-    // SAFETY: `do_mprotect_pkey()` passes a memory area of the caller's
-    // with the mmap lock held for writing: the area, its flags and its
-    // file (held by the area) stay.
+    // `do_mprotect_pkey()` holds the mmap lock for writing.
+    // SAFETY: `vma` is the caller's area, which the held mmap lock keeps,
+    // with its flags and its file (held by the area), for the hook.
     let (file, vm_flags) = unsafe { ((*vma).vm_file, (*vma).__bindgen_anon_2.vm_flags) };
     // SAFETY: null or the area's file, held by it (above).
     unsafe { file_or_anon(ctx, file) };

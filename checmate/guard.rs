@@ -58,9 +58,9 @@ pub(crate) unsafe extern "C" fn bpf(
     ) {
         return 0;
     }
+    // For BPF_LINK_UPDATE the helper takes and drops a link reference.
     // SAFETY: `attr` is the kernel's copy of the attributes of `cmd`; the
-    // helper reads the member of the union that `cmd` uses, and for
-    // BPF_LINK_UPDATE takes and drops a reference on the link.
+    // helper reads only the member of the union that `cmd` uses.
     let attach_type = unsafe { bindings::checmate_bpf_attach_type(cmd, attr) };
     if undoes_locked_hook(attach_type) {
         return -(bindings::EPERM as c_int);

@@ -236,11 +236,11 @@ impl HookState {
         if was_running && !run {
             switch::set(hook, false);
         }
-        // SAFETY: `replace` calls on `published` must be serialized. Each
-        // `HookState` lives behind its own mutex (`Registry::hooks`) and is
-        // the only one whose `hook` is this hook (set once in `init`), and
-        // this is the only caller of `replace`: holding `&mut self` means
-        // holding that mutex.
+        // Each `HookState` lives behind its own mutex (`Registry::hooks`),
+        // is the only one whose `hook` is this hook (set once in `init`),
+        // and this is the only caller of `replace` on `published`.
+        // SAFETY: `replace` calls must be serialized: `&mut self` is held
+        // only under this hook's mutex, which serializes them.
         let old = unsafe { published.replace(new) };
         if run && !was_running {
             switch::set(hook, true);
@@ -471,10 +471,10 @@ where
     let orig = (!writable.is_empty()).then_some(*ctx);
     for e in array.entries.iter() {
         let before = orig.map(|_| *ctx);
-        // SAFETY: the array of `hook` holds only programs that `attach` or
-        // `replace` took through `Prog::from_fd(_, hook)`, which refuses a
-        // program verified for another hook; `ctx` is `H::Ctx`, the context
-        // of `hook` by the table; migration is disabled by `pin`.
+        // `attach` and `replace` take programs through
+        // `Prog::from_fd(_, hook)`, which refuses another hook's program.
+        // SAFETY: `e.prog` was verified for `hook` (above) and `ctx` is its
+        // context `H::Ctx`; migration is disabled while `pin` lives.
         let ret = verdict(unsafe { e.prog.run::<H>(ctx, &pin) });
         if let (Some(orig), Some(before)) = (&orig, &before) {
             ctx::keep_first_writes(ctx, before, orig, writable);

@@ -174,9 +174,9 @@ impl MapRef {
     /// The programs in this prog array, each with a reference of its own.
     fn prog_array_entries(&self, out: &mut KVec<ProgRef>) -> Result {
         for i in 0..self.map().max_entries {
+            // The helper returns the entry with a reference taken, or null.
             // SAFETY: the map is a live prog array (the caller checked its
-            // type); the helper reads entry `i < max_entries` under RCU and
-            // returns it with a reference taken, or null.
+            // type); the helper reads entry `i < max_entries` under RCU.
             let p = unsafe { bindings::checmate_prog_array_get(self.0.as_ptr(), i) };
             if let Some(p) = NonNull::new(p) {
                 // INVARIANT: the helper took the reference we now own.

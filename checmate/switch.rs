@@ -30,9 +30,9 @@ pub(crate) unsafe fn init(entries: &[bindings::security_hook_list]) {
         let Some(hook) = Hook::from_num(i as u64 + 1) else {
             continue;
         };
+        // `lsm_static_call_init()` reads the callback the same way.
         // SAFETY: every member of `security_list_options` is a function
-        // pointer; `lsm_func_addr` is the member for reading it as an
-        // address, as `lsm_static_call_init()` does.
+        // pointer; `lsm_func_addr` reads the one stored as an address.
         let addr = unsafe { entry.hook.lsm_func_addr };
         CALLBACKS[i].store(addr, Ordering::Relaxed);
         set(hook, false);
@@ -46,8 +46,9 @@ pub(crate) fn set(hook: Hook, on: bool) {
     if addr.is_null() {
         return;
     }
+    // The function only switches the static keys of the slots holding
+    // `addr`, and may sleep, which the callers allow.
     // SAFETY: `addr` is the callback of one of Checmate's own entries,
-    // registered with `runtime` set; the function only switches the static
-    // keys of the slots holding it, and may sleep, which the callers allow.
+    // registered with `runtime` set, so only Checmate's slots change.
     unsafe { bindings::security_toggle_hook(addr, on) };
 }

@@ -78,9 +78,10 @@ unsafe fn peer_name(ctx: &mut UnixCtx, peer: *const bindings::sock) {
         return;
     }
     ctx.info |= bindings::CHECMATE_UNIX_F_BOUND;
-    // SAFETY: a published `unix_address` holds `len` bytes of
-    // `sockaddr_un`, never changed and freed only with the sock, which
-    // lives (caller); `FAMILY < len`.
+    // A published `unix_address` is never changed and is freed only with
+    // the sock, which lives (caller).
+    // SAFETY: `addr` points to the address's `len` bytes of `sockaddr_un`
+    // and `FAMILY < len`.
     let first = unsafe { *addr.add(FAMILY) };
     let (start, n) = if first == 0 {
         // An abstract name: the bytes after the leading NUL, all of them.
@@ -151,9 +152,9 @@ pub(crate) unsafe fn unix_stream_connect(
     other: *mut bindings::sock,
     _newsk: *mut bindings::sock,
 ) {
-    // SAFETY: `unix_stream_connect()` calls the hook with the connecting
-    // sock and the listening one, found alive (not SOCK_DEAD) with both
-    // state locks held.
+    // `unix_stream_connect()` holds both state locks for the hook.
+    // SAFETY: `sock` is the connecting sock and `other` the listening one,
+    // found alive (not SOCK_DEAD) under those locks.
     unsafe { fill(ctx, sock, other) };
 }
 
@@ -168,10 +169,10 @@ pub(crate) unsafe fn unix_may_send(
     sock: *mut bindings::socket,
     other: *mut bindings::socket,
 ) {
-    // SAFETY: `unix_dgram_connect()` and `unix_dgram_sendmsg()` pass the
-    // sender's socket and the receiver's `sk_socket`, read under the
-    // receiver's state lock after checking it is not SOCK_DEAD (a dead
-    // sock's `sk_socket` is cleared, under that lock, by `sock_orphan()`):
-    // both sockets and their socks are live.
+    // `unix_dgram_connect()` and `unix_dgram_sendmsg()` read the
+    // receiver's `sk_socket` under its state lock after checking it is not
+    // SOCK_DEAD (`sock_orphan()` clears it under that lock).
+    // SAFETY: `sock` (the sender's) and `other` (the receiver's) are live
+    // sockets with live socks for the hook (above).
     unsafe { fill(ctx, (*sock).sk, (*other).sk) };
 }

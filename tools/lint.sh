@@ -51,7 +51,22 @@ checkpatch_series() {
 }
 check "rustfmt --check" rustfmt_check
 check "clippy, no warnings" clippy_check
+safety_near_check() {
+	# And the SAFETY: line itself sits on, or within two lines above, the
+	# unsafe block, where a reader of the block sees it.
+	! find "$top/checmate" "$top/tools/checmatectl" -path '*/target' -prune -o \
+		-name '*.rs' -print0 | xargs -0 awk '
+		FNR == 1 { p2 = ""; p1 = "" }
+		/unsafe[[:space:]]*\{/ && !/^[[:space:]]*\/\// {
+			if (p1 !~ /SAFETY:/ && p2 !~ /SAFETY:/ && $0 !~ /SAFETY:/) {
+				print FILENAME ":" FNR; bad = 1
+			}
+		}
+		{ p2 = p1; p1 = $0 }
+		END { exit !bad }'
+}
 check "checmatectl: clippy, and a SAFETY comment on every unsafe block" safety_check
+check "a SAFETY: line right above every unsafe block" safety_near_check
 check "checmatectl: rustfmt --check" cargo fmt --check --manifest-path "$top/tools/checmatectl/Cargo.toml"
 check "checkpatch --strict on the patch series" checkpatch_series
 check "the docs build with the kernel's Sphinx, no warning" "$top/tools/docs-check.sh"

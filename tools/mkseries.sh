@@ -94,7 +94,7 @@ reboot (deny_reset) and put in append-only, read-only, disabled or log-only
 mode. /sys/kernel/security/checmate/hooks shows each hook with per-CPU
 counters; denials can be reported, rate-limited." \
 	$ck/Makefile $ck/Kconfig $(cd "$SRC" && ls $ck/*.rs) include/linux/lsm_count.h \
-	security/Kconfig security/Makefile
+	security/Kconfig security/Makefile tools/testing/selftests/lsm/lsm_list_modules_test.c
 step "samples: checmate: add sample policies" \
 "One policy per use case of the Checmate RFC: egress allowlist, ingress
 filter, file-creation rate limit, port mapping without DNAT, Yama's

@@ -24,11 +24,12 @@ echo "# lint"
 # CHECMATE_DEBUG=0) on the debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak),
 # where any splat fails the run.
 vm_pass=0 vm_fail=0
-run_vm() { # label, kernel image, timeout (s)
-	local label=$1 kernel=$2 st p f
-	echo "# vm: kselftests on the $label kernel"
+run_vm() { # label, kernel image, timeout (s), guest command...
+	local label=$1 kernel=$2 tmo=$3 st p f
+	shift 3
+	echo "# vm: $label"
 	"$top/tools/vm/run.sh" --kernel "$kernel" --cpus 4 \
-		--timeout "${CHECMATE_VM_TIMEOUT:-$3}" -- sh ./run_all.sh | tee "$log"
+		--timeout "${CHECMATE_VM_TIMEOUT:-$tmo}" -- "$@" | tee "$log"
 	st=${PIPESTATUS[0]}
 	p=$(grep -cE '^ok [0-9]+ ' "$log")
 	f=$(grep -cE '^not ok [0-9]+ ' "$log")
@@ -43,10 +44,21 @@ run_vm() { # label, kernel image, timeout (s)
 # Guest time measured on 2 cores: 19 s on the Checmate kernel, 990 s on the
 # debug kernel (its stress test alone 441 s); the timeouts leave room for a
 # machine twice as slow.
-run_vm checmate "$top/build/out/arch/x86/boot/bzImage" 600
+kernel="$top/build/out/arch/x86/boot/bzImage"
+run_vm "kselftests on the Checmate kernel" "$kernel" 600 sh ./run_all.sh
+# Each in its own boot: the peer suites need hooks no test has locked, the
+# container a system no test has changed. CHECMATE_TESTS limits a run to
+# the named kselftests only.
+if [ -z "${CHECMATE_TESTS:-}" ]; then
+	run_vm "peer LSM suites three ways on the Checmate kernel" "$kernel" 1200 \
+		sh ./peer/peer_suites.sh
+	run_vm "a crun container under every sample policy" "$kernel" 600 \
+		sh ./container/container_test.sh
+fi
 if [ "${CHECMATE_DEBUG:-1}" != 0 ]; then
 	if "$top/tools/kbuild.sh" debug; then
-		run_vm debug "$top/build/out-debug/arch/x86/boot/bzImage" 2400
+		run_vm "kselftests on the debug kernel" "$top/build/out-debug/arch/x86/boot/bzImage" 2400 \
+			sh ./run_all.sh
 	else
 		echo "not ok - the debug kernel did not build"
 		status=1

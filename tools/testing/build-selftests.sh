@@ -21,6 +21,22 @@ make -s -B -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
 	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests" \
 	LIBBPF_DIR="$top/build/bpftool/libbpf" CLANG=clang-19
 cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
+# The kernel's own selftests of the LSMs Checmate stacks with, run three
+# ways by peer_suites.sh; a suite that does not build fails the build.
+for suite in lsm landlock seccomp; do
+	mkdir -p "$dest/peer/$suite"
+	make -s -C "$SRC/tools/testing/selftests/$suite" OUTPUT="$dest/peer/$suite" \
+		KHDR_INCLUDES="-isystem $hdr/include" >/dev/null ||
+		{ echo "build-selftests: the $suite selftests did not build" >&2; exit 1; }
+done
+cp "$top/tools/testing/peer/peer_suites.sh" "$dest/peer/"
+gcc -O2 -Wall -static -isystem "$hdr/include" -o "$dest/checmate-every-hook" \
+	"$top/tools/testing/peer/checmate-every-hook.c"
+# The end-to-end container test: Debian's crun (its shared libraries are
+# copied into the initramfs by tools/vm/run.sh) and its guest script.
+mkdir -p "$dest/container"
+cp /usr/bin/crun "$dest/container/"
+cp "$top/tools/testing/container/"*.sh "$dest/container/"
 cp "$top/tools/bench/guest.sh" "$dest/bench-guest.sh"
 for prog in demo/checmate-demo bench/checmate-bench; do
 	gcc -O2 -Wall -static -isystem "$hdr/include" -o "$dest/${prog#*/}" "$top/tools/$prog.c"

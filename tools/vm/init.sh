@@ -2,6 +2,19 @@
 # /init of the test initramfs. Runs /run-cmd (written by run.sh), reports
 # its exit status on the console, and ends the VM.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/checmate
+# The initramfs is rootfs, which pivot_root(2) cannot leave (EINVAL: the root
+# mount has no parent). Move to a tmpfs first, as a distribution's initramfs
+# moves to the real root, so container runtimes and pivot_root tests see what
+# they see in production.
+if [ ! -e /.tmpfs-root ]; then
+	mkdir -p /newroot
+	mount -t tmpfs -o mode=755 tmpfs /newroot
+	for e in /* /.[!.]*; do
+		[ -e "$e" ] && [ "$e" != /newroot ] && cp -a "$e" /newroot/
+	done
+	: >/newroot/.tmpfs-root
+	exec switch_root /newroot /init
+fi
 # From here on the run is ours: run.sh judges the kernel log after this line.
 echo "CHECMATE-VM-START"
 mount -t proc proc /proc

@@ -45,16 +45,21 @@ done
 echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$root/etc/passwd"
 cp -r "$payload/." "$root/checmate/"
-# Shared libraries of dynamic programs (checmatectl), at their host paths.
-for f in "$root"/checmate/*; do
-	[ -f "$f" ] && [ -x "$f" ] || continue
+# Shared libraries of dynamic programs (checmatectl, crun, the peer LSM
+# suites), at their host paths.
+find "$root/checmate" -type f -perm -u+x | while read -r f; do
 	{ ldd "$f" 2>/dev/null || true; } | { grep -oE '/[^ ]+' || true; } | while read -r lib; do
+		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done
 done
 install -m 755 "$top/tools/vm/init.sh" "$root/init"
-printf '%q ' "$@" >"$root/run-cmd"
+# The guest command, with the host's choice of kselftests (run_all.sh).
+{
+	[ -z "${CHECMATE_TESTS:-}" ] || printf 'export CHECMATE_TESTS=%q\n' "$CHECMATE_TESTS"
+	printf '%q ' "$@"
+} >"$root/run-cmd"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
 
 mkdir -p "$top/build/vm-logs"

@@ -14,6 +14,8 @@
 //! - `net.rs`, `fs.rs`, `task.rs`, `mount.rs`, `namei.rs`, `unix.rs`,
 //!   `creds.rs`, `exec.rs`: filling a hook's context from kernel objects, one
 //!   file per family; `ctx.rs` what they share;
+//! - `indirect.rs`: binds and connects of other calls (SCTP address lists,
+//!   Fast Open) through the programs of `socket_bind` and `socket_connect`;
 //! - `bpf.rs`: the program type (verifier and prog ops) and program references;
 //! - `rcu.rs`: a small safe abstraction over RCU-published pointers;
 //! - `progs.rs`: per-hook state, published program arrays, the hot path;
@@ -45,6 +47,7 @@ mod exec;
 mod fs;
 mod guard;
 mod hooks;
+mod indirect;
 mod lsm;
 mod mount;
 mod namei;

@@ -3,7 +3,7 @@
 //! its init function. Nothing here decides anything.
 
 use crate::entry::{self, HookEntry};
-use crate::{api, guard, hooks, progs, switch};
+use crate::{api, guard, hooks, indirect, progs, switch};
 use core::cell::UnsafeCell;
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -18,9 +18,10 @@ struct InitCell<T>(UnsafeCell<T>);
 // during single-threaded early boot; read-only afterwards.
 unsafe impl<T> Sync for InitCell<T> {}
 
-/// Number of hook list entries: the table's hooks, `task_prctl` (the API)
-/// and `bpf` (`guard.rs`).
-const ENTRIES: usize = hooks::COUNT + 2;
+/// Number of hook list entries: the table's hooks, `task_prctl` (the API),
+/// `bpf` (`guard.rs`), `sctp_bind_connect` and a second `socket_sendmsg`
+/// (`indirect.rs`).
+const ENTRIES: usize = hooks::COUNT + 4;
 
 static LSM_ID: InitCell<bindings::lsm_id> = InitCell(UnsafeCell::new(bindings::lsm_id {
     name: c"checmate".as_ptr().cast(),
@@ -48,6 +49,32 @@ unsafe extern "C" fn checmate_init() -> c_int {
         if i < hooks::COUNT {
             // SAFETY: `security_hook_list` is plain data; copying an entry is fine.
             unsafe { core::ptr::read(&table[i]) }
+        } else if i == hooks::COUNT + 2 {
+            HookEntry {
+                // SAFETY: only the address of the static is taken.
+                scalls: unsafe { &raw mut bindings::static_calls_table.sctp_bind_connect }.cast(),
+                hook: bindings::security_list_options {
+                    sctp_bind_connect: Some(indirect::sctp_bind_connect),
+                },
+                lsmid: core::ptr::null_mut(),
+                // Switched on while `socket_bind` or `socket_connect` has
+                // programs (`switch.rs`).
+                runtime: true,
+            }
+        } else if i == hooks::COUNT + 3 {
+            // A second slot of the hook: `MAX_LSM_COUNT` counts the
+            // capability module, which has no `socket_sendmsg`, so one is
+            // free.
+            HookEntry {
+                // SAFETY: only the address of the static is taken.
+                scalls: unsafe { &raw mut bindings::static_calls_table.socket_sendmsg }.cast(),
+                hook: bindings::security_list_options {
+                    socket_sendmsg: Some(indirect::socket_sendmsg),
+                },
+                lsmid: core::ptr::null_mut(),
+                // Switched on while `socket_connect` has programs.
+                runtime: true,
+            }
         } else if i == hooks::COUNT + 1 {
             HookEntry {
                 // SAFETY: only the address of the static is taken.
@@ -76,6 +103,8 @@ unsafe extern "C" fn checmate_init() -> c_int {
     unsafe { bindings::security_add_hooks(list.as_mut_ptr(), ENTRIES as c_int, LSM_ID.0.get()) };
     // SAFETY: right after `security_add_hooks`, during LSM init.
     unsafe { switch::init(&list[..]) };
+    // SAFETY: as above; these are the entries of `indirect.rs`.
+    unsafe { switch::init_indirect(&list[hooks::COUNT + 2..]) };
     pr_info!(
         "initialized, hooks {} to {}\n",
         hooks::Hook::first().desc().name,

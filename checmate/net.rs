@@ -38,6 +38,7 @@ const F_DISCONNECT: u32 = bindings::CHECMATE_SOCK_F_DISCONNECT;
 const F_BAD_ADDR: u32 = bindings::CHECMATE_SOCK_F_BAD_ADDR;
 const F_FRAGMENT: u32 = bindings::CHECMATE_SOCK_F_FRAGMENT;
 const F_TRUNCATED: u32 = bindings::CHECMATE_SOCK_F_TRUNCATED;
+const F_SCTP_ADDRS: u32 = bindings::CHECMATE_SOCK_F_SCTP_ADDRS;
 
 /// `sizeof(struct sockaddr_in)`.
 const SIN_LEN: usize = core::mem::size_of::<bindings::sockaddr_in>();
@@ -206,6 +207,13 @@ impl SockInfo {
         self.is_inet()
             && self.ty == bindings::sock_type_SOCK_STREAM
             && self.protocol == bindings::IPPROTO_TCP
+    }
+
+    /// An MPTCP socket: TCP's rules for addresses, on subflows of its own.
+    fn is_mptcp(&self) -> bool {
+        self.is_inet()
+            && self.ty == bindings::sock_type_SOCK_STREAM
+            && self.protocol == bindings::IPPROTO_MPTCP
     }
 
     fn is_udp(&self) -> bool {
@@ -785,12 +793,14 @@ unsafe fn socket_sendmsg_dest(
     let (name, namelen, msg_flags) = (m.msg_name, m.msg_namelen, m.msg_flags);
     // SAFETY: `msg_name` is null or the kernel's copy of `msg_namelen` bytes.
     let ua = unsafe { UserAddr::read(name, namelen) };
-    if si.is_tcp() {
+    if si.is_tcp() || si.is_mptcp() {
         // SAFETY: valid hook arguments; `sk` is valid (`from_socket()`).
         let (state, sk) = unsafe { ((*sock).state, &*(*sock).sk) };
         // `tcp_sendmsg_locked()`: MSG_FASTOPEN on an unconnected socket
         // connects to `msg_name` (`tcp_sendmsg_fastopen()`); otherwise TCP
-        // ignores `msg_name` and the data goes to the peer.
+        // ignores `msg_name` and the data goes to the peer. MPTCP does the
+        // same on its first subflow (`mptcp_sendmsg_fastopen()`); `repair`
+        // is TCP's only.
         let fastopen = msg_flags & bindings::MSG_FASTOPEN != 0
             && !si.repair
             && !defer_connect(sk)
@@ -928,6 +938,137 @@ pub(crate) unsafe fn socket_sendmsg(
     unsafe {
         socket_sendmsg_dest(ctx, sock, msg, size);
         apply_first_hop(ctx, sock);
+    }
+}
+
+/// The `socket_connect` context of a sendmsg that connects (TCP or MPTCP
+/// Fast Open), for `indirect.rs`: as `connect(2)` to `msg_name` would fill
+/// it, with `F_MSG_NAME` and `F_CONNECTS`. `false` if the send does not
+/// connect.
+///
+/// # Safety
+///
+/// The arguments must be the valid arguments of the LSM hook
+/// `socket_sendmsg`.
+pub(crate) unsafe fn sendmsg_connect(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    msg: *mut bindings::msghdr,
+) -> bool {
+    // SAFETY: as required of this function; `socket_connect` has no `arg`.
+    unsafe { socket_sendmsg_dest(ctx, sock, msg, 0) };
+    if ctx.info & F_CONNECTS == 0 {
+        return false;
+    }
+    // SAFETY: `sock` is a valid hook argument.
+    unsafe { apply_first_hop(ctx, sock) };
+    true
+}
+
+/// The local port `sk` is bound to (`inet_num`), 0 if none.
+pub(crate) fn local_port(sk: &bindings::sock) -> u32 {
+    // SAFETY: the union holds plain integers; any bit pattern is valid.
+    let ports = unsafe { sk.__sk_common.__bindgen_anon_3.__bindgen_anon_1 };
+    ports.skc_num as u32
+}
+
+/// One address of an SCTP address list, as SCTP takes it
+/// (`sctp_sockaddr_af()`, `sctp_inet_af_supported()`,
+/// `sctp_inet6_af_supported()`, `sctp_v6_available()`,
+/// `sctp_v6_addr_valid()`): v4-mapped is IPv4; IPv6 on an IPv4 socket and
+/// IPv4 on an IPv6-only socket are refused.
+fn sctp_list_addr(si: &SockInfo, ua: &UserAddr) -> Option<Addr> {
+    match ua.family {
+        AF_INET => {
+            let (port, ip4) = ua.sin?;
+            (si.family == AF_INET || !si.v6only).then(|| Addr::v4(port, ip4))
+        }
+        AF_INET6 if si.family == AF_INET6 => {
+            let (port, ip6) = ua.sin6?;
+            if ua.len < SIN6_FULL_LEN || (is_mapped(&ip6) && si.v6only) {
+                return None;
+            }
+            Some(Addr::v6_or_mapped(port, ip6))
+        }
+        _ => None,
+    }
+}
+
+/// The `socket_bind` context of one address of an SCTP list (bindx), for
+/// `indirect.rs`. SCTP binds one port per socket (`sctp_do_bind()`): with
+/// `port` the one it has or takes from an earlier address of the list (0
+/// if none yet), port 0 is shown as `port` and another port is refused.
+/// Returns the port shown, `None` if the kernel refuses the address.
+///
+/// # Safety
+///
+/// `addr` must point to `len` readable bytes.
+pub(crate) unsafe fn sctp_bind_addr(
+    ctx: &mut SockCtx,
+    sk: &bindings::sock,
+    addr: *const c_void,
+    len: c_int,
+    port: u32,
+) -> Option<u32> {
+    from_sock(ctx, sk);
+    ctx.info |= F_SCTP_ADDRS;
+    let si = sock_info(sk);
+    // SAFETY: as required of this function.
+    let ua = unsafe { UserAddr::read(addr, len) }?;
+    let a = sctp_list_addr(&si, &ua).and_then(|mut a| {
+        match (a.port, port) {
+            (_, 0) => {}
+            (0, p) => a.port = p,
+            (q, p) if q != p => return None,
+            _ => {}
+        }
+        Some(a)
+    });
+    match a {
+        Some(a) => {
+            set_local(ctx, a);
+            Some(a.port)
+        }
+        None => {
+            set_local(ctx, ua.as_given());
+            ctx.info |= F_BAD_ADDR;
+            None
+        }
+    }
+}
+
+/// The `socket_connect` context of one peer address of an SCTP list
+/// (connectx, sendmsg, `SCTP_DSTADDRV4`/`V6`, `SCTP_PRIMARY_ADDR`), for
+/// `indirect.rs`. The addresses of one association share a port
+/// (`__sctp_connect()`): one whose port is not `port`, if given, is
+/// refused. Returns the port shown, `None` if the kernel refuses it.
+///
+/// # Safety
+///
+/// `addr` must point to `len` readable bytes.
+pub(crate) unsafe fn sctp_connect_addr(
+    ctx: &mut SockCtx,
+    sk: &bindings::sock,
+    addr: *const c_void,
+    len: c_int,
+    port: Option<u32>,
+) -> Option<u32> {
+    from_sock(ctx, sk);
+    ctx.info |= F_SCTP_ADDRS;
+    let si = sock_info(sk);
+    // SAFETY: as required of this function.
+    let ua = unsafe { UserAddr::read(addr, len) }?;
+    let a = sctp_list_addr(&si, &ua).filter(|a| port.map_or(true, |p| p == a.port));
+    match a {
+        Some(a) => {
+            set_remote(ctx, a);
+            Some(a.port)
+        }
+        None => {
+            set_remote(ctx, ua.as_given());
+            ctx.info |= F_BAD_ADDR;
+            None
+        }
     }
 }
 

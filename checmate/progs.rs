@@ -159,6 +159,9 @@ struct Registry {
     hooks: [Mutex<HookState>; hooks::COUNT],
     /// Per hook: crossings that ran programs, and denials.
     stats: Counters,
+    /// Serializes the switching of `indirect.rs`'s slots ([`sync_indirect`]).
+    #[pin]
+    indirect: Mutex<()>,
 }
 
 /// Set once by [`init`], never freed.
@@ -179,6 +182,7 @@ pub(crate) fn init() -> Result {
                 held: KVec::new(),
             })),
             stats,
+            indirect <- new_mutex!(()),
         }),
         GFP_KERNEL,
     )?;
@@ -246,7 +250,30 @@ impl HookState {
             switch::set(hook, true);
         }
         drop(old);
+        if run != was_running && INDIRECT.contains(&hook) {
+            sync_indirect();
+        }
     }
+}
+
+/// The hooks whose programs `indirect.rs` also runs.
+const INDIRECT: [Hook; 2] = [
+    <hooks::marker::socket_bind as HookType>::HOOK,
+    <hooks::marker::socket_connect as HookType>::HOOK,
+];
+
+/// Switches `indirect.rs`'s slots to follow whether `socket_bind` and
+/// `socket_connect` have arrays. Called after each publication that starts
+/// or stops one, under the registry's `indirect` mutex (taken after a
+/// hook's mutex, never before): the last caller sees every publication
+/// made before it, so the slots end as the arrays are.
+fn sync_indirect() {
+    let Some(reg) = registry() else {
+        return;
+    };
+    let _guard = reg.indirect.lock();
+    let [bind, connect] = INDIRECT.map(|h| PUBLISHED[h.index()].is_set());
+    switch::set_indirect(bind, connect);
 }
 
 /// A copy of `progs`, with room for `extra` more.

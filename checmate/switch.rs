@@ -42,7 +42,40 @@ pub(crate) unsafe fn init(entries: &[bindings::security_hook_list]) {
 /// Turns the static call of `hook` on or off. May sleep; callers are in
 /// process context and serialize per hook (the hook's mutex).
 pub(crate) fn set(hook: Hook, on: bool) {
-    let addr = CALLBACKS[hook.index()].load(Ordering::Relaxed);
+    toggle(&CALLBACKS[hook.index()], on);
+}
+
+/// The callbacks of `indirect.rs`, `sctp_bind_connect` and its
+/// `socket_sendmsg`, recorded at init; null until then.
+static INDIRECT: [AtomicPtr<c_void>; 2] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 2];
+
+/// Records the callbacks of `entries`, the `sctp_bind_connect` entry and
+/// the `socket_sendmsg` one of `indirect.rs`, and switches them off.
+///
+/// # Safety
+///
+/// As for [`init`]: registered entries, called once during LSM init.
+pub(crate) unsafe fn init_indirect(entries: &[bindings::security_hook_list]) {
+    for (slot, entry) in INDIRECT.iter().zip(entries) {
+        // SAFETY: as in `init`: `lsm_func_addr` reads the function pointer
+        // stored in the union as an address.
+        let addr = unsafe { entry.hook.lsm_func_addr };
+        slot.store(addr, Ordering::Relaxed);
+        toggle(slot, false);
+    }
+}
+
+/// Turns the slots of `indirect.rs` on or off: `sctp_bind_connect` runs
+/// the programs of `socket_bind` and `socket_connect`, its
+/// `socket_sendmsg` those of `socket_connect`. May sleep; callers
+/// serialize (`progs.rs`).
+pub(crate) fn set_indirect(bind: bool, connect: bool) {
+    toggle(&INDIRECT[0], bind || connect);
+    toggle(&INDIRECT[1], connect);
+}
+
+fn toggle(callback: &AtomicPtr<c_void>, on: bool) {
+    let addr = callback.load(Ordering::Relaxed);
     if addr.is_null() {
         return;
     }

@@ -220,6 +220,26 @@ enum checmate_hook {
  *                     after the IPv4 header or IPv6 extension headers
  * inet_conn_request   as socket_sock_rcv_skb, for the SYN
  *
+ * Binds and connects made by other calls run the programs of socket_bind
+ * and socket_connect too, once per address, with the context those hooks
+ * fill for it:
+ *
+ * - SCTP (CHECMATE_SOCK_F_SCTP_ADDRS, protocol IPPROTO_SCTP): every address
+ *   of setsockopt(SCTP_SOCKOPT_BINDX_ADD) and of SCTP_SET_PEER_PRIMARY_ADDR
+ *   runs socket_bind; of SCTP_SOCKOPT_CONNECTX (sctp_connectx()), the
+ *   msg_name of a sendmsg that starts an association, each of its
+ *   SCTP_DSTADDRV4 and SCTP_DSTADDRV6 cmsgs, and SCTP_PRIMARY_ADDR (a peer
+ *   address) socket_connect. Ports follow SCTP's rules: one port per
+ *   association (a bindx address with port 0 is shown with the socket's
+ *   port; an address whose port differs is CHECMATE_SOCK_F_BAD_ADDR). A
+ *   local_port written at bindx is the port that address is bound to (the
+ *   socket's own port or EINVAL, as SCTP has one); at
+ *   SCTP_SET_PEER_PRIMARY_ADDR, which binds nothing, a change is EINVAL
+ * - a sendmsg that connects (TCP or MPTCP Fast Open: MSG_FASTOPEN on an
+ *   unconnected socket) runs socket_connect with remote_* = msg_name,
+ *   CHECMATE_SOCK_F_MSG_NAME and CHECMATE_SOCK_F_CONNECTS, besides
+ *   socket_sendmsg
+ *
  * cgroup_id is the cgroup v2 id of the socket (the cgroup of the task
  * that created it; the id a cgroup's directory inode number), netns_cookie
  * the cookie of its network namespace (SO_NETNS_COOKIE): the container
@@ -236,6 +256,7 @@ enum checmate_hook {
 #define CHECMATE_SOCK_F_BAD_ADDR	(1U << 6) /* the kernel will refuse it */
 #define CHECMATE_SOCK_F_FRAGMENT	(1U << 7) /* a non-first fragment */
 #define CHECMATE_SOCK_F_TRUNCATED	(1U << 8) /* packet ends in a header */
+#define CHECMATE_SOCK_F_SCTP_ADDRS	(1U << 9) /* one address of an SCTP list */
 
 struct checmate_sock_ctx {
 	__u32 family;

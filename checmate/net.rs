@@ -216,6 +216,10 @@ impl SockInfo {
             && self.protocol == bindings::IPPROTO_MPTCP
     }
 
+    fn is_sctp(&self) -> bool {
+        self.is_inet() && self.protocol == bindings::IPPROTO_SCTP
+    }
+
     fn is_udp(&self) -> bool {
         self.is_inet()
             && self.ty == bindings::sock_type_SOCK_DGRAM
@@ -821,6 +825,23 @@ unsafe fn socket_sendmsg_dest(
                 connect_addr(&si, &ua)
             };
             match a {
+                Some(a) => set_remote(ctx, a),
+                None => {
+                    set_remote(ctx, ua.as_given());
+                    ctx.info |= F_BAD_ADDR;
+                }
+            }
+        }
+        return;
+    }
+    if si.is_sctp() {
+        // `sctp_sendmsg_get_daddr()`: `msg_name`, with its port, names the
+        // association the data goes to (started if new), under SCTP's
+        // address rules; without it, the association of the socket or of
+        // the `SCTP_SNDINFO` id.
+        if let Some(ua) = ua {
+            ctx.info |= F_MSG_NAME;
+            match sctp_list_addr(&si, &ua) {
                 Some(a) => set_remote(ctx, a),
                 None => {
                     set_remote(ctx, ua.as_given());

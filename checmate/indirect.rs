@@ -217,6 +217,15 @@ pub(crate) unsafe extern "C" fn socket_sendmsg(
     if !progs::has_programs::<marker::socket_connect>() {
         return 0;
     }
+    // Only these two connect from a send: no context to fill for others.
+    // SAFETY: a valid msghdr (the hook's argument).
+    let fastopen = unsafe { (*msg).msg_flags } & bindings::MSG_FASTOPEN != 0;
+    // SAFETY: a valid socket; its `sk` is null or a valid sock.
+    let sctp = unsafe { (*sock).sk.as_ref() }
+        .is_some_and(|sk| sk.sk_protocol as u32 == bindings::IPPROTO_SCTP);
+    if !fastopen && !sctp {
+        return 0;
+    }
     let mut ctx = SockCtx::default();
     // SAFETY: the hook's valid arguments.
     if unsafe { net::sendmsg_connect(&mut ctx, sock, msg) } {

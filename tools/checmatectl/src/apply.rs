@@ -470,7 +470,7 @@ pub fn install(
     }
     let mut obj = open
         .load()
-        .map_err(|e| policy::load_err(format!("load {}", inst.manifest.object), e).to_string())?;
+        .map_err(|e| policy::load_err(format!("load {}", inst.manifest.object), e))?;
     fill(&obj, inst.specs)?;
 
     let mut manifest = inst.manifest;

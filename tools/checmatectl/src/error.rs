@@ -17,6 +17,8 @@ pub enum Op {
     Map,
     /// checmatectl's own checks (policy files, state): the text says all.
     Policy,
+    /// A wrong argument (hook, mode, key): the text says all.
+    Usage,
 }
 
 /// Exit statuses: what a script can tell apart.
@@ -31,6 +33,40 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 4;
     /// The verifier refused a program.
     pub const VERIFIER: u8 = 5;
+
+    /// Every status with its meaning, for --help, the man page and the
+    /// README (a test checks that they agree).
+    pub const ALL: &[(u8, &str)] = &[
+        (0, "success"),
+        (FAILURE, "any other failure"),
+        (
+            USAGE,
+            "usage error: a wrong command line, option, mode or map key",
+        ),
+        (
+            NOT_PERMITTED,
+            "not permitted (EPERM, EACCES): no CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON in the \
+             initial user namespace, or a locked, append-only or read-only hook",
+        ),
+        (
+            NOT_FOUND,
+            "not found: no such policy, policy file, hook, program, pinned map or map entry",
+        ),
+        (
+            VERIFIER,
+            "the verifier refused a program; its log is printed",
+        ),
+    ];
+
+    /// `ALL` as the text --help ends with.
+    pub const HELP: &str = "Exit status:
+  0  success
+  1  any other failure
+  2  usage error: a wrong command line, option, mode or map key
+  3  not permitted (EPERM, EACCES): no CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON in the initial \
+user namespace, or a locked, append-only or read-only hook
+  4  not found: no such policy, policy file, hook, program, pinned map or map entry
+  5  the verifier refused a program; its log is printed";
 }
 
 /// An error with a hint for the user.
@@ -39,6 +75,7 @@ pub struct Error {
     pub op: Op,
     pub errno: Option<i32>,
     pub what: String,
+    /// The verifier's log of a refused program.
     pub log: Option<String>,
 }
 
@@ -62,10 +99,10 @@ impl Error {
         }
     }
 
-    /// A wrong argument (hook, mode, field): exit status USAGE.
+    /// A wrong argument (mode, field, key): exit status USAGE.
     pub fn usage(what: impl Into<String>) -> Self {
         Error {
-            op: Op::Policy,
+            op: Op::Usage,
             errno: Some(libc::EINVAL),
             what: what.into(),
             log: None,
@@ -85,8 +122,10 @@ impl Error {
     /// The exit status for this error.
     pub fn exit_code(&self) -> u8 {
         match (self.op, self.errno) {
+            (Op::Usage, _) => exit::USAGE,
+            // The verifier ran and said why.
+            (Op::Load, _) if self.log.is_some() => exit::VERIFIER,
             (Op::Load, Some(libc::EACCES)) => exit::VERIFIER,
-            (Op::Policy, Some(libc::EINVAL)) => exit::USAGE,
             (_, Some(libc::EPERM | libc::EACCES)) => exit::NOT_PERMITTED,
             (_, Some(libc::ENOENT)) => exit::NOT_FOUND,
             _ => exit::FAILURE,
@@ -106,8 +145,9 @@ impl Error {
     pub fn hint(&self) -> &'static str {
         use Op::*;
         match (self.op, self.errno.unwrap_or(0)) {
+            (Load, _) if self.log.is_some() => "the verifier refused the program: its log follows",
             (Load, libc::EPERM) => "loading needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)",
-            (Load, libc::EACCES) => "the verifier refused the program: see its log above",
+            (Load, libc::EACCES) => "the verifier refused the program",
             (Load, libc::EINVAL) => {
                 "the kernel refused the program: is this a Checmate kernel, and does the \
                  section name a hook (SEC(\"checmate/<hook>\"))?"
@@ -142,16 +182,45 @@ impl Error {
     }
 }
 
+/// The errno a message ends with, as `std::io::Error` prints it
+/// ("... (os error 13)").
+pub fn errno_in(text: &str) -> Option<i32> {
+    let (_, tail) = text.rsplit_once("(os error ")?;
+    tail.split(')').next()?.parse().ok()
+}
+
+/// checmatectl's own failures (policy files, state): the text says all;
+/// an errno it quotes (a file not found, bpffs not writable) sets the
+/// exit status.
 impl From<String> for Error {
     fn from(what: String) -> Self {
-        Error::msg(Op::Policy, what)
+        Error {
+            op: Op::Policy,
+            errno: errno_in(&what),
+            what,
+            log: None,
+        }
+    }
+}
+
+impl Error {
+    /// The message, and after it the verifier's log if there is one: what
+    /// checmatectl prints for an error.
+    pub fn report(&self) -> String {
+        match &self.log {
+            Some(log) => format!(
+                "{self}\n-- verifier log --\n{}\n-- end of verifier log --",
+                log.trim_end()
+            ),
+            None => self.to_string(),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.what)?;
-        if self.op == Op::Policy {
+        if matches!(self.op, Op::Policy | Op::Usage) {
             return Ok(());
         }
         if let Some(e) = self.errno {

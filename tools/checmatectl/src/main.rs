@@ -2,9 +2,14 @@
 //! checmatectl: load, attach, inspect and lock Checmate policies.
 
 use checmatectl::{
-    api, apply, error::Error, hook_by_name, hook_name, mode_name, policy, state, uapi,
+    api, apply,
+    error::{exit, Error},
+    hook_by_name, hook_name, mode_name, policy, state, uapi, view,
 };
-use clap::{Parser, Subcommand};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{CommandFactory, Parser, Subcommand};
+use libbpf_rs::MapCore;
+use libbpf_rs::MapType;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +18,16 @@ use std::process::ExitCode;
 #[command(
     name = "checmatectl",
     version,
-    about = "Load, attach, inspect and lock Checmate BPF policies"
+    about = "Load, attach, inspect and lock Checmate BPF policies",
+    long_about = "Load, attach, inspect and lock Checmate BPF policies.\n\n\
+        Checmate's policies are BPF programs attached to LSM hooks with \
+        prctl(PR_CHECMATE). checmatectl loads them from BPF objects or from \
+        declarative policy files (TOML), records them in bpffs \
+        (/sys/fs/bpf/checmate/POLICY/), where they outlive checmatectl, and sets \
+        each hook's mode (normal, append-only, read-only, disabled, log-only) and \
+        lock. Changing policies needs CAP_SYS_ADMIN, and loading CAP_BPF and \
+        CAP_PERFMON, in the initial user namespace.",
+    after_help = exit::HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -56,14 +70,26 @@ pub enum Cmd {
         json: bool,
     },
     /// Detach a policy's programs and remove its pins
-    Delete { name: String },
+    Delete {
+        /// The policy's name, as `list` shows it
+        name: String,
+    },
     /// Detach one program (by id, as `show` prints it) from a hook
-    Detach { hook: String, prog_id: u32 },
+    Detach {
+        #[arg(value_parser = HookName, hide_possible_values = true)]
+        hook: String,
+        /// The program's id
+        prog_id: u32,
+    },
     /// Detach every program of a hook
-    Reset { hook: String },
+    Reset {
+        #[arg(value_parser = HookName, hide_possible_values = true)]
+        hook: String,
+    },
     /// Lock a hook until reboot, for anyone: no detach or reset, its mode
     /// only tightened, its prog arrays frozen
     Lock {
+        #[arg(value_parser = HookName, hide_possible_values = true)]
         hook: String,
         /// Also freeze and seal the maps its programs use (no more updates
         /// from user space, no new program may use them)
@@ -71,11 +97,24 @@ pub enum Cmd {
         freeze_maps: bool,
     },
     /// Set a hook's mode: normal, append-only, read-only, disabled, log-only
-    Mode { hook: String, mode: String },
+    Mode {
+        #[arg(value_parser = HookName, hide_possible_values = true)]
+        hook: String,
+        /// The new mode
+        #[arg(value_parser = mode_parser())]
+        mode: String,
+    },
     /// Report a hook's denials to the kernel log (on), or stop (off)
-    Audit { hook: String, state: String },
+    Audit {
+        #[arg(value_parser = HookName, hide_possible_values = true)]
+        hook: String,
+        /// on or off
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Show every hook (or one): mode, lock, attached programs
     Show {
+        #[arg(value_parser = HookName, hide_possible_values = true)]
         hook: Option<String>,
         /// Print JSON
         #[arg(long)]
@@ -100,29 +139,216 @@ pub enum Cmd {
         #[arg(long)]
         no_follow: bool,
     },
-    /// Change the data of a running policy through a pinned map
+    /// Read or change the data of a running policy through its maps
     Map {
         #[command(subcommand)]
         cmd: MapCmd,
     },
+    /// Print a shell completion script to stdout (bash, zsh, fish, elvish,
+    /// powershell), e.g. `checmatectl completions bash >
+    /// /usr/share/bash-completion/completions/checmatectl`
+    #[command(visible_alias = "completion")]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, checmatectl(8), as roff to stdout, e.g.
+    /// `checmatectl man > checmatectl.8; man ./checmatectl.8`
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum MapCmd {
+    /// Print an entry as JSON: {"key": ..., "value": ...}, decoded by the
+    /// map's BTF (exit status 4 if there is none). KEY is JSON typed by the
+    /// key's BTF as in a policy file ('{"family": 2, "port": 80, "addr":
+    /// "10.0.0.1"}', 5, 10.0.0.0/8), or comma-separated typed fields as
+    /// `map update` takes them
+    Lookup {
+        /// A pinned map: a bpffs path, or POLICY/MAP of a recorded policy
+        map: String,
+        /// The key: JSON, or typed fields
+        key: String,
+    },
+    /// Print every entry as a JSON list of {"key": ..., "value": ...},
+    /// decoded by the map's BTF
+    Dump {
+        /// A pinned map: a bpffs path, or POLICY/MAP of a recorded policy
+        map: String,
+    },
     /// Add or change an entry: KEY and VALUE are comma-separated typed
     /// fields (u8:, u16:, u32:, u64:, be16:, be32:, ip4:, ip6:, hex:, cgroup:PATH)
     Update {
-        pin: PathBuf,
+        /// A pinned map: a bpffs path, or POLICY/MAP of a recorded policy
+        map: String,
+        /// The key's typed fields
         key: String,
+        /// The value's typed fields
         value: String,
     },
     /// Remove an entry
-    Delete { pin: PathBuf, key: String },
+    Delete {
+        /// A pinned map: a bpffs path, or POLICY/MAP of a recorded policy
+        map: String,
+        /// The key's typed fields
+        key: String,
+    },
+}
+
+/// Hook names for completion and --help; any text parses, so that
+/// `hook_arg` says what is wrong (a number is a hook too).
+#[derive(Clone)]
+struct HookName;
+
+impl TypedValueParser for HookName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            uapi::HOOKS.iter().map(|h| PossibleValue::new(h.1)),
+        ))
+    }
+}
+
+/// The five modes, from the library's table.
+fn mode_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(checmatectl::MODES.iter().map(|m| PossibleValue::new(m.0)))
+}
+
+/// checmatectl(8): clap_mangen's sections, every subcommand with its
+/// arguments, and the exit statuses, files and environment.
+pub fn man_page() -> String {
+    use clap_mangen::roff::{bold, italic, roman, Roff};
+    let mut cmd = Cli::command();
+    cmd.build();
+    let man = clap_mangen::Man::new(cmd.clone())
+        .section("8")
+        .manual("System Administration")
+        .source(format!("checmatectl {}", env!("CARGO_PKG_VERSION")));
+    let mut out = Vec::new();
+    man.render_title(&mut out).unwrap();
+    man.render_name_section(&mut out).unwrap();
+    man.render_synopsis_section(&mut out).unwrap();
+    man.render_description_section(&mut out).unwrap();
+    man.render_options_section(&mut out).unwrap();
+    let mut r = Roff::new();
+    r.control("SH", ["COMMANDS"]);
+    fn commands(r: &mut Roff, cmd: &clap::Command) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            if sub.has_subcommands() {
+                commands(r, sub);
+                continue;
+            }
+            let usage = sub.clone().render_usage().to_string();
+            let usage = usage.trim_start_matches("Usage: ").trim();
+            r.control("SS", [usage]);
+            if let Some(about) = sub.get_long_about().or_else(|| sub.get_about()) {
+                r.text([roman(about.to_string())]);
+            }
+            for a in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                r.control("TP", []);
+                let name = match (a.get_short(), a.get_long()) {
+                    (Some(s), Some(l)) => format!("-{s}, --{l}"),
+                    (None, Some(l)) => format!("--{l}"),
+                    (Some(s), None) => format!("-{s}"),
+                    (None, None) => String::new(),
+                };
+                let value = a
+                    .get_value_names()
+                    .map(|v| {
+                        v.iter()
+                            .map(|v| v.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_else(|| id.to_uppercase());
+                let takes = a.get_action().takes_values();
+                match (name.is_empty(), takes) {
+                    (true, _) => r.text([italic(value)]),
+                    (false, true) => r.text([bold(name), roman(" "), italic(value)]),
+                    (false, false) => r.text([bold(name)]),
+                };
+                let mut help = a
+                    .get_long_help()
+                    .or_else(|| a.get_help())
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                let pv: Vec<String> = a
+                    .get_possible_values()
+                    .iter()
+                    .map(|p| p.get_name().to_string())
+                    .collect();
+                if a.get_id() == "hook" {
+                    help = "A hook name, as `checmatectl show` lists them, or its number".into();
+                } else if !pv.is_empty() {
+                    help.push_str(&format!(": one of {}", pv.join(", ")));
+                }
+                r.text([roman(help)]);
+            }
+        }
+    }
+    commands(&mut r, &cmd);
+    r.control("SH", ["EXIT STATUS"]);
+    for (code, what) in exit::ALL {
+        r.control("TP", []);
+        r.text([bold(code.to_string())]);
+        r.text([roman(*what)]);
+    }
+    r.control("SH", ["ENVIRONMENT"]);
+    r.control("TP", []);
+    r.text([bold("CHECMATE_STATE_DIR")]);
+    r.text([roman(
+        "The bpffs directory where policies are recorded, instead of /sys/fs/bpf/checmate.",
+    )]);
+    r.control("SH", ["FILES"]);
+    for (f, what) in [
+        (
+            "/sys/fs/bpf/checmate/",
+            "One directory per policy: its pinned programs, maps and manifest.",
+        ),
+        (
+            "/etc/checmate/policies.d/",
+            "The policy files checmate-policies.service applies at boot.",
+        ),
+        (
+            "/sys/kernel/security/checmate/hooks",
+            "Each hook's mode, lock and counters.",
+        ),
+    ] {
+        r.control("TP", []);
+        r.text([italic(f)]);
+        r.text([roman(what)]);
+    }
+    r.control("SH", ["SEE ALSO"]);
+    r.text([roman(
+        "bpftool(8), bpf(2), prctl(2), and the kernel's admin guide, \
+         Documentation/admin-guide/LSM/checmate.rst.",
+    )]);
+    r.to_writer(&mut out).unwrap();
+    man.render_version_section(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
 }
 
 fn hook_arg(name: &str) -> Result<u32, Error> {
     hook_by_name(name).ok_or_else(|| {
-        Error::usage(format!(
+        Error::not_found(format!(
             "unknown hook '{name}'; hooks: {}",
             uapi::HOOKS
                 .iter()
@@ -300,7 +526,7 @@ fn apply_files(path: &std::path::Path, dry_run: bool) -> Result<(), Error> {
             Ok(o) => o.lines.iter().for_each(|l| println!("{l}")),
             Err(e) if files.len() == 1 => return Err(e),
             Err(e) => {
-                eprintln!("checmatectl: {}: {e}", f.display());
+                eprintln!("checmatectl: {}: {}", f.display(), e.report());
                 failed += 1;
                 first.get_or_insert(e);
             }
@@ -308,9 +534,14 @@ fn apply_files(path: &std::path::Path, dry_run: bool) -> Result<(), Error> {
     }
     match first {
         None => Ok(()),
+        // The status is the first failure's; its log was printed above.
         Some(e) => Err(Error {
-            op: checmatectl::error::Op::Policy,
-            what: format!("{failed} of {} policy files failed", files.len()),
+            what: format!(
+                "{failed} of {} policy files failed; the first: {}",
+                files.len(),
+                e.what
+            ),
+            log: None,
             ..e
         }),
     }
@@ -415,19 +646,45 @@ fn run(cli: Cli) -> Result<(), Error> {
                 })
             );
         }
-        Cmd::Map { cmd } => {
-            let mut keep = Vec::new();
-            match cmd {
-                MapCmd::Update { pin, key, value } => {
-                    let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
-                    let v = policy::parse_bytes(&value, &mut keep).map_err(Error::usage)?;
-                    policy::map_update(&pin, &k, Some(&v))?;
-                }
-                MapCmd::Delete { pin, key } => {
-                    let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
-                    policy::map_update(&pin, &k, None)?;
-                }
-            }
+        Cmd::Map { cmd } => map(cmd)?,
+        Cmd::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "checmatectl",
+                &mut std::io::stdout(),
+            );
+        }
+        Cmd::Man => print!("{}", man_page()),
+    }
+    Ok(())
+}
+
+fn map(cmd: MapCmd) -> Result<(), Error> {
+    let mut keep = Vec::new();
+    match cmd {
+        MapCmd::Lookup { map, key } => {
+            let m = view::TypedMap::open(&view::resolve(&map)?)?;
+            let k = m.key_bytes(&key)?;
+            let v = m
+                .lookup(&k)?
+                .ok_or_else(|| Error::not_found(format!("{map}: no entry for key {key}")))?;
+            let key = view::decode_key(m.key_types(), &k, m.map.map_type() == MapType::LpmTrie);
+            let out = serde_json::json!({ "key": key, "value": v });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap());
+        }
+        MapCmd::Dump { map } => {
+            let m = view::TypedMap::open(&view::resolve(&map)?)?;
+            println!("{}", serde_json::to_string_pretty(&m.dump()?).unwrap());
+        }
+        MapCmd::Update { map, key, value } => {
+            let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
+            let v = policy::parse_bytes(&value, &mut keep).map_err(Error::usage)?;
+            policy::map_update(&view::resolve(&map)?, &k, Some(&v))?;
+        }
+        MapCmd::Delete { map, key } => {
+            let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
+            policy::map_update(&view::resolve(&map)?, &k, None)?;
         }
     }
     Ok(())
@@ -437,7 +694,7 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("checmatectl: {e}");
+            eprintln!("checmatectl: {}", e.report());
             ExitCode::from(e.exit_code())
         }
     }

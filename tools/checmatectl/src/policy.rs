@@ -31,19 +31,64 @@ pub fn hook_of_section(section: &str) -> Result<u32, String> {
     })
 }
 
-/// An error of libbpf while opening or loading `what`.
+/// The verifier log of the last program load libbpf reported failed.
+static VERIFIER_LOG: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// libbpf's messages: a refused program's verifier log is kept for the
+/// error (printed after it, not in the middle of libbpf's lines); the rest
+/// go to stderr, as libbpf's own printer sends them.
+fn libbpf_print(_level: libbpf_rs::PrintLevel, msg: String) {
+    if !keep_load_log(&msg) {
+        eprint!("{msg}");
+    }
+}
+
+/// If `msg` is libbpf's report of a refused program's verifier log, keeps
+/// the log for `load_err` and returns true.
+pub fn keep_load_log(msg: &str) -> bool {
+    const BEGIN: &str = "-- BEGIN PROG LOAD LOG --\n";
+    const END: &str = "-- END PROG LOAD LOG --";
+    let Some((_, rest)) = msg.split_once(BEGIN) else {
+        return false;
+    };
+    let log = rest.split(END).next().unwrap_or(rest);
+    let mut kept = VERIFIER_LOG.lock().unwrap_or_else(|e| e.into_inner());
+    // Several programs of one object: each refusal's log, in order.
+    match kept.as_mut() {
+        Some(k) => k.push_str(log),
+        None => *kept = Some(log.to_string()),
+    }
+    true
+}
+
+/// Routes libbpf's messages through `libbpf_print` (once).
+pub fn capture_verifier_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Info, libbpf_print)));
+    });
+}
+
+/// An error of libbpf while opening or loading `what`, with the verifier's
+/// log if libbpf reported one.
 pub fn load_err(what: String, e: libbpf_rs::Error) -> Error {
+    let log = VERIFIER_LOG
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .filter(|l| !l.trim().is_empty());
     Error {
         op: Op::Load,
         errno: Some(errno_of(&e)),
         what: format!("{what}: {e}"),
-        log: None,
+        log,
     }
 }
 
 /// Opens `path` and sets the program type and hook of each program from
 /// its section; returns the object and (program name, hook) in order.
 pub fn open(path: &Path) -> Result<(OpenObject, Vec<(String, u32)>), Error> {
+    capture_verifier_log();
     let mut open = ObjectBuilder::default()
         .open_file(path)
         .map_err(|e| load_err(format!("open {}", path.display()), e))?;
@@ -184,7 +229,7 @@ pub fn map_update(pin: &Path, key: &[u8], value: Option<&[u8]>) -> Result<(), Er
         Error::os(
             Op::Map,
             format!("open pinned map {}", pin.display()),
-            io::Error::other(e),
+            io::Error::from_raw_os_error(errno_of(&e)),
         )
     })?;
     let (ks, vs) = (map.key_size() as usize, map.value_size() as usize);
@@ -208,7 +253,7 @@ pub fn map_update(pin: &Path, key: &[u8], value: Option<&[u8]>) -> Result<(), Er
         Error::os(
             Op::Map,
             format!("update {}", pin.display()),
-            io::Error::other(e),
+            io::Error::from_raw_os_error(errno_of(&e)),
         )
     })
 }

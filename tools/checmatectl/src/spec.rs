@@ -155,12 +155,31 @@ fn inline(v: &toml::Value) -> String {
     }
 }
 
-/// Types the map entries of `file` against the object's BTF.
-pub fn type_maps(obj: &OpenObject, file: &PolicyFile) -> Result<Vec<MapSpec>, String> {
+/// The BTF of an open object (None: it has none).
+pub fn object_btf(obj: &OpenObject) -> Result<Option<Btf<'_>>, String> {
     let raw = obj.as_libbpf_object();
     // SAFETY: `raw` points to the open object `obj`, which outlives `btf`.
-    let btf = Btf::from_bpf_object(unsafe { raw.as_ref() })
-        .map_err(|e| format!("read the object's BTF: {e}"))?;
+    Btf::from_bpf_object(unsafe { raw.as_ref() }).map_err(|e| format!("read the object's BTF: {e}"))
+}
+
+/// BTF key and value type ids, key and value sizes of a map of an open
+/// object.
+pub fn map_type_ids(map: &libbpf_rs::OpenMap<'_>) -> (u32, u32, u32, u32) {
+    let ptr = map.as_libbpf_object().as_ptr();
+    // SAFETY: `ptr` is a map of the open object.
+    unsafe {
+        (
+            libbpf_sys::bpf_map__btf_key_type_id(ptr),
+            libbpf_sys::bpf_map__btf_value_type_id(ptr),
+            libbpf_sys::bpf_map__key_size(ptr),
+            libbpf_sys::bpf_map__value_size(ptr),
+        )
+    }
+}
+
+/// Types the map entries of `file` against the object's BTF.
+pub fn type_maps(obj: &OpenObject, file: &PolicyFile) -> Result<Vec<MapSpec>, String> {
+    let btf = object_btf(obj)?;
     let mut out = Vec::new();
     for (name, entries) in &file.maps {
         let map = obj
@@ -177,16 +196,7 @@ pub fn type_maps(obj: &OpenObject, file: &PolicyFile) -> Result<Vec<MapSpec>, St
                     names.join(", ")
                 )
             })?;
-        let ptr = map.as_libbpf_object().as_ptr();
-        // SAFETY: `ptr` is a map of the open object.
-        let (kid, vid, ks, vs) = unsafe {
-            (
-                libbpf_sys::bpf_map__btf_key_type_id(ptr),
-                libbpf_sys::bpf_map__btf_value_type_id(ptr),
-                libbpf_sys::bpf_map__key_size(ptr),
-                libbpf_sys::bpf_map__value_size(ptr),
-            )
-        };
+        let (kid, vid, ks, vs) = map_type_ids(&map);
         let kt = Types {
             btf: btf.as_ref(),
             id: kid,
@@ -265,6 +275,22 @@ pub fn cgroup_id(path: &str) -> Result<u64, String> {
         return Err(format!("cgroup '{path}': not a directory"));
     }
     Ok(md.ino())
+}
+
+/// The bytes of a key given as a policy file gives it (`lpm`: the map is
+/// an LPM trie), for `map lookup`.
+pub fn encode_key(t: Types<'_, '_>, v: &toml::Value, lpm: bool) -> Result<Vec<u8>, String> {
+    encode_top(t, v, lpm, "key")
+}
+
+/// The bytes of a value given as a policy file gives it.
+pub fn encode_value(t: Types<'_, '_>, v: &toml::Value) -> Result<Vec<u8>, String> {
+    encode_top(t, v, false, "value")
+}
+
+/// The size of BTF type `id`.
+pub fn type_size(btf: &Btf<'_>, id: TypeId) -> Result<usize, String> {
+    size_of(btf, id)
 }
 
 /// State of an LPM trie key being written: the prefix length the address

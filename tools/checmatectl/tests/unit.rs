@@ -288,11 +288,16 @@ fn exit_codes_tell_failures_apart() {
     assert_eq!(code, Some(2));
     assert!(err.contains("log-only"), "{err}");
     assert_eq!(run(&["frobnicate"]).0, Some(2));
-    assert_eq!(run(&["show", "no_such_hook"]).0, Some(2));
+    // A hook, like a policy, that is not there.
+    let (code, err) = run(&["show", "no_such_hook"]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("socket_connect"), "{err}");
     let (code, err) = run(&["delete", "nothere"]);
     assert_eq!(code, Some(4), "{err}");
     assert!(err.contains("no policy 'nothere'"), "{err}");
-    assert_eq!(run(&["apply", "-f", "/nonexistent.toml"]).0, Some(1));
+    assert_eq!(run(&["apply", "-f", "/nonexistent.toml"]).0, Some(4));
+    assert_eq!(run(&["map", "dump", "nopolicy/nomap"]).0, Some(4));
+    assert_eq!(run(&["audit", "file_open", "maybe"]).0, Some(2));
 }
 
 /// The boot unit: systemd-analyze verify accepts it (with ExecStart at the

@@ -15,8 +15,8 @@
  * Covered:
  * - chroot(2) (path_chroot);
  * - every form of mount(2) (sb_mount): a new mount, MS_BIND, MS_REMOUNT,
- *   MS_MOVE and the propagation changes (MS_SHARED, MS_PRIVATE, MS_SLAVE,
- *   MS_UNBINDABLE);
+ *   MS_MOVE and MS_SHARED; not the propagation changes that only cut
+ *   propagation (MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, see below);
  * - every new superblock of either API (sb_kern_mount): mount(2) of a
  *   filesystem and fsconfig(FSCONFIG_CMD_CREATE or _CREATE_EXCL) after
  *   fsopen(), so a chrooted process gets no new filesystem instance at all;
@@ -24,6 +24,14 @@
  *   (whoever made it) or by open_tree(OPEN_TREE_CLONE) (a bind mount
  *   through the new API), a move of a mount, MOVE_MOUNT_SET_GROUP;
  * - pivot_root(2) (sb_pivotroot).
+ *
+ * A container runtime is chrooted for a moment: runc and crun enter the
+ * container's root with pivot_root(".", "."), which stacks the old root
+ * on top of the new one (the namespace's root, followed, is then the old
+ * root), make the old root private or slave (mount(2) of "." with MS_REC
+ * and MS_PRIVATE or MS_SLAVE) and only then unmount it. So sb_mount allows
+ * a chrooted process the propagation changes that cut propagation: they
+ * attach, detach and reveal nothing. MS_SHARED stays refused.
  *
  * Not covered: mount_setattr(2), which changes the flags (read-only,
  * nosuid, noexec), propagation and idmapping of existing mounts, crosses
@@ -45,10 +53,28 @@ int no_chroot(struct checmate_mount_ctx *ctx)
 	return IN_POLICY_CGROUP(chroot_cgroup) ? -EPERM : 0;
 }
 
+/* include/uapi/linux/mount.h */
+#define MS_REMOUNT	32
+#define MS_BIND		4096
+#define MS_UNBINDABLE	(1 << 17)
+#define MS_PRIVATE	(1 << 18)
+#define MS_SLAVE	(1 << 19)
+#define MS_SHARED	(1 << 20)
+
 SEC("checmate/sb_mount")
 int no_mount_in_chroot(struct checmate_mount_ctx *ctx)
 {
-	return ctx->chrooted ? -EPERM : 0;
+	if (!ctx->chrooted)
+		return 0;
+	/*
+	 * What path_mount() does with these flags: with neither MS_REMOUNT
+	 * nor MS_BIND and a propagation flag, only a propagation change
+	 * (do_change_type(), which refuses more than one such flag).
+	 */
+	if (!(ctx->flags & (MS_REMOUNT | MS_BIND | MS_SHARED)) &&
+	    (ctx->flags & (MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)))
+		return 0;
+	return -EPERM;
 }
 
 SEC("checmate/sb_kern_mount")

@@ -226,7 +226,10 @@ impl fmt::Display for Error {
         if let Some(e) = self.errno {
             let msg = std::io::Error::from_raw_os_error(e).to_string();
             let msg = msg.split(" (os error").next().unwrap_or(&msg);
-            write!(f, ": {msg}")?;
+            // libbpf's errors say it already.
+            if !self.what.contains(msg) {
+                write!(f, ": {msg}")?;
+            }
         }
         let hint = self.hint();
         if !hint.is_empty() {

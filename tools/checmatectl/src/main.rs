@@ -691,6 +691,12 @@ fn map(cmd: MapCmd) -> Result<(), Error> {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` or `grep -q` ends quietly, as a C tool's
+    // does, instead of panicking on EPIPE.
+    // SAFETY: no other thread runs yet; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -220,6 +220,11 @@ fn a_verifier_refusal_prints_its_log() {
         assert_eq!(e.exit_code(), exit::VERIFIER, "{errno}");
         let r = e.report();
         assert!(r.contains("the verifier refused the program"), "{r}");
+        // The errno's text once, not once from libbpf and once more.
+        let first = r.lines().next().unwrap();
+        let text = std::io::Error::from_raw_os_error(errno).to_string();
+        let text = text.split(" (os error").next().unwrap();
+        assert_eq!(first.matches(text).count(), 1, "{first}");
         assert!(
             r.contains("-- verifier log --\n0: R1=ctx() R10=fp0\n"),
             "{r}"
@@ -237,6 +242,23 @@ fn a_verifier_refusal_prints_its_log() {
         assert!(e.log.is_none());
         assert_eq!(e.exit_code(), exit::NOT_PERMITTED);
         assert!(e.report().contains("CAP_BPF"), "{}", e.report());
+    }
+}
+
+/// `checmatectl ... | head -1` ends quietly: no panic on EPIPE.
+#[test]
+fn a_closed_pipe_is_no_panic() {
+    for args in [&["man"][..], &["completions", "bash"], &["--help"]] {
+        // A pipe whose reader is gone before checmatectl writes.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(env!("CARGO_BIN_EXE_checmatectl"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
 

@@ -31,7 +31,7 @@
 #                               is refused and (b) fails.
 . "$(dirname "$0")/lib.sh"
 
-PLAN=108
+PLAN=112
 T=/tmp/ctr-test
 ID=ctr1
 n=0
@@ -88,7 +88,7 @@ cleanup() {
 	[ -n "$bg_pids" ] && kill $bg_pids 2>/dev/null
 	[ -n "$yama_was" ] && echo "$yama_was" >/proc/sys/kernel/yama/ptrace_scope
 	rmdir "$CG" 2>/dev/null
-	rm -rf "$B" "$SAMPLES"/*.test.toml
+	rm -rf "$B" "$BU" "$SAMPLES"/*.test.toml
 }
 
 in_ctr() { crun exec "$ID" "$@" </dev/null; }
@@ -170,6 +170,24 @@ probes() {
 	expect "$a" "$p yama_ptrace: the host opens the container init's /proc/PID/mem (global rule)" sh -c "exec 3</proc/$CPID/mem"
 }
 
+# policy_file SAMPLE: its policy file (with CONTAINER_TEST_RATE_MAX, a
+# copy with that max).
+policy_file() {
+	if [ -n "${CONTAINER_TEST_RATE_MAX:-}" ] && [ "$1" = file_rate_limit ]; then
+		sed "s/max = [0-9]*/max = $CONTAINER_TEST_RATE_MAX/" "$SAMPLES/$1.toml" \
+			>"$SAMPLES/$1.test.toml"
+		echo "$SAMPLES/$1.test.toml"
+	else
+		echo "$SAMPLES/$1.toml"
+	fi
+}
+apply_all() {
+	[ -n "${CONTAINER_TEST_NO_POLICY:-}" ] && return 0
+	for p in $POLICIES; do
+		"$CTL" apply -f "$(policy_file "$p")" || return 1
+	done
+}
+
 # The hooks' state without the counters: mode, lock, audit, programs.
 hooks_state() { sed 's/ runs=[0-9]* denials=[0-9]*//' "$HOOKS"; }
 events() { "$CTL" events --no-follow --since-boot 2>/dev/null; }
@@ -232,20 +250,35 @@ check "(a) its init exits; crun delete removes it" stop_ctr "$ID"
 # (b) Every sample policy, aimed at the container's cgroup.
 mkdir -p "$CG"
 for p in $POLICIES; do
-	f="$SAMPLES/$p.toml"
-	if [ -n "${CONTAINER_TEST_RATE_MAX:-}" ] && [ "$p" = file_rate_limit ]; then
-		sed "s/max = [0-9]*/max = $CONTAINER_TEST_RATE_MAX/" "$f" >"$SAMPLES/$p.test.toml"
-		f="$SAMPLES/$p.test.toml"
-	fi
 	if [ -n "${CONTAINER_TEST_NO_POLICY:-}" ]; then
 		ok "(b) checmatectl apply -f samples/$p.toml # SKIP CONTAINER_TEST_NO_POLICY"
 	else
-		check "(b) checmatectl apply -f samples/$p.toml" "$CTL" apply -f "$f"
+		check "(b) checmatectl apply -f samples/$p.toml" "$CTL" apply -f "$(policy_file "$p")"
 	fi
 done
 for h in $(hooks_with_progs); do
 	"$CTL" audit "$h" on >/dev/null || echo "# audit $h on failed"
 done
+# A container with a user namespace: crun makes the namespace from outside
+# the cgroup (clone3 with CLONE_NEWUSER | CLONE_INTO_CGROUP), so no_userns
+# lets it start. crun deletes the cgroup when it ends, and the policies
+# then hold a cgroup that is gone: the policy files are applied again once
+# the cgroup is made again.
+d0=$(denials_total)
+if make_userns_bundle >"$T/out" 2>&1; then
+	check "(b) a container with a user namespace too runs a command under every policy" \
+		crun run --bundle "$BU" ctr-userns
+	cp "$T/out" "$T/userns"
+else
+	not_ok "(b) could not make the user namespace bundle"
+	diag "$T/out"
+fi
+check "(b) its root was uid 100000 outside (uid_map 0 100000 65536)" \
+	grep -qx 'uid_map 0 100000 65536' "$T/userns"
+d1=$(denials_total)
+check "(b) no Checmate denial while it ran (denials: $d0 before, $d1 after)" test "$d0" = "$d1"
+mkdir -p "$CG"
+check "(b) the policy files, applied again, follow the new $CG" apply_all
 d0=$(denials_total)
 e0=$(events | wc -l)
 hook_runs >"$T/runs0"

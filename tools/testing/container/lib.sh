@@ -69,6 +69,7 @@ make_rootfs() {
 		echo "pid $$"
 		sed 's/^/cgroup /' /proc/self/cgroup
 		awk '{ print "mount " $2 " " $3 }' /proc/mounts
+		awk '{ print "uid_map " $1 " " $2 " " $3 }' /proc/self/uid_map
 		EOF
 		# Probes, run in the container and on the host (as
 		# $ROOTFS/probe/...). connect.sh ADDR PORT: a TCP connection
@@ -97,13 +98,33 @@ make_rootfs() {
 	)
 }
 
+# A second bundle, for a container with a user namespace: the same rootfs,
+# owned by the uid and gid its root is mapped to.
+BU=/tmp/ctr-bundle-userns
+make_userns_bundle() {
+	rm -rf "$BU" && mkdir -p "$BU" && cp -a "$ROOTFS" "$BU/rootfs" &&
+		chown -R 100000:100000 "$BU/rootfs" &&
+		write_config '"/bin/sh", "/probe/hello.sh"' "$BU" userns
+}
+
 # config.json, as `crun spec` writes it, with: the given args (JSON list
 # items), no terminal, more capabilities (Docker's default set plus
 # CAP_SYS_ADMIN, so that chroot and mount are the policies' to refuse),
-# no no_new_privs (so set-user-ID programs work), a cgroup namespace, a
-# cgroup under /sys/fs/cgroup/container with memory and pids limits, and
+# no no_new_privs (so set-user-ID programs work), a cgroup namespace, the
+# cgroup /sys/fs/cgroup/container with memory and pids limits, and
 # the host's /dev/log bind-mounted in (as `-v /dev/log:/dev/log`).
+# write_config ARGS [BUNDLE [userns]]: with userns, the container also
+# has a user namespace, its uids and gids 0-65535 being 100000-165535.
 write_config() {
+	w_bundle=${2:-$B}
+	ns='{ "type": "pid" }, { "type": "network" }, { "type": "ipc" },
+	      { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }'
+	idmaps=
+	if [ "${3:-}" = userns ]; then
+		ns="$ns, { \"type\": \"user\" }"
+		idmaps='"uidMappings": [ { "containerID": 0, "hostID": 100000, "size": 65536 } ],
+	    "gidMappings": [ { "containerID": 0, "hostID": 100000, "size": 65536 } ],'
+	fi
 	caps='"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
 			"CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
 			"CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
@@ -111,7 +132,7 @@ write_config() {
 	devlog=
 	[ -S /dev/log ] && devlog='{ "destination": "/dev/log", "type": "bind",
 		  "source": "/dev/log", "options": ["bind"] },'
-	cat >"$B/config.json" <<-EOF
+	cat >"$w_bundle/config.json" <<-EOF
 	{
 	  "ociVersion": "1.0.0",
 	  "process": {
@@ -153,10 +174,8 @@ write_config() {
 	      "memory": { "limit": 268435456 },
 	      "pids": { "limit": 512 }
 	    },
-	    "namespaces": [
-	      { "type": "pid" }, { "type": "network" }, { "type": "ipc" },
-	      { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }
-	    ],
+	    "namespaces": [ $ns ],
+	    $idmaps
 	    "maskedPaths": [ "/proc/acpi", "/proc/kcore", "/proc/keys",
 	      "/proc/latency_stats", "/proc/timer_list", "/proc/sched_debug",
 	      "/sys/firmware", "/proc/scsi" ],
@@ -185,6 +204,7 @@ is_stopped() { [ "$(ctr_status "$1")" = stopped ]; }
 # start_ctr ID LOG: run the bundle's init.sh detached; wait until its
 # listeners are up. Sets CPID (the container's init, as the host sees it).
 start_ctr() {
+	CPID=
 	mkdir -p "$CG" "$STATE"
 	rm -f "$ROOTFS/tmp/ready" "$ROOTFS/tmp/stop"
 	write_config '"/bin/sh", "/probe/init.sh"'

@@ -313,7 +313,8 @@ pub fn metrics_text(
         (
             "checmate_hook_mode",
             "gauge",
-            "1 for the hook's current mode.",
+            "1 for the hook's current mode, 0 for the others (normal, append-only, \
+             read-only, disabled, log-only).",
             vec![],
         ),
         (
@@ -339,9 +340,13 @@ pub fn metrics_text(
         }
         families[2].3.push(format!("{{{h}}} {}", s.prog_ids.len()));
         families[3].3.push(format!("{{{h}}} {}", s.locked as u8));
-        families[4]
-            .3
-            .push(format!("{{{h},mode=\"{}\"}} 1", crate::mode_name(s.mode)));
+        // A state set: every mode, so that a query or alert on any of
+        // them finds a series.
+        for (m, v) in crate::MODES {
+            families[4]
+                .3
+                .push(format!("{{{h},mode=\"{m}\"}} {}", (*v == s.mode) as u8));
+        }
         for &id in &s.prog_ids {
             let Some((runs, denials)) = c.and_then(|c| c.progs.get(&id)) else {
                 continue;

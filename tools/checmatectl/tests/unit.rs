@@ -434,6 +434,18 @@ fn metrics_parse_as_prometheus_text() {
         )),
         1.0
     );
+    // Every mode of every hook: 1 for the current one, 0 for the others.
+    for (m, _) in checmatectl::MODES {
+        let want = if *m == "normal" { 1.0 } else { 0.0 };
+        assert_eq!(
+            gauge(find(
+                "checmate_hook_mode",
+                &[("hook", "socket_connect"), ("mode", m)]
+            )),
+            want,
+            "{m}"
+        );
+    }
     let p5 = [("id", "5"), ("policy", "egress"), ("program", "prog5")];
     assert_eq!(counter(find("checmate_program_runs_total", &p5)), 12.0);
     assert_eq!(counter(find("checmate_program_denials_total", &p5)), 3.0);

@@ -177,21 +177,23 @@ pub enum MapCmd {
         /// A pinned map: a bpffs path, or POLICY/MAP of a recorded policy
         map: String,
     },
-    /// Add or change an entry: KEY and VALUE are comma-separated typed
-    /// fields (u8:, u16:, u32:, u64:, be16:, be32:, ip4:, ip6:, hex:, cgroup:PATH)
+    /// Add or change an entry: KEY and VALUE are JSON typed by the map's BTF,
+    /// as `map lookup` takes a key, or comma-separated typed fields (u8:,
+    /// u16:, u32:, u64:, be16:, be32:, ip4:, ip6:, hex:, cgroup:PATH). A
+    /// policy's next `apply` puts back what its file says
     Update {
         /// A pinned map: a bpffs path, or POLICY/MAP of a recorded policy
         map: String,
-        /// The key's typed fields
+        /// The key: JSON, or typed fields
         key: String,
-        /// The value's typed fields
+        /// The value: JSON, or typed fields
         value: String,
     },
     /// Remove an entry
     Delete {
         /// A pinned map: a bpffs path, or POLICY/MAP of a recorded policy
         map: String,
-        /// The key's typed fields
+        /// The key: JSON, or typed fields
         key: String,
     },
 }
@@ -677,14 +679,28 @@ fn map(cmd: MapCmd) -> Result<(), Error> {
             let m = view::TypedMap::open(&view::resolve(&map)?)?;
             println!("{}", serde_json::to_string_pretty(&m.dump()?).unwrap());
         }
+        // Typed fields need no BTF; JSON is typed by the map's.
         MapCmd::Update { map, key, value } => {
-            let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
-            let v = policy::parse_bytes(&value, &mut keep).map_err(Error::usage)?;
-            policy::map_update(&view::resolve(&map)?, &k, Some(&v))?;
+            let pin = view::resolve(&map)?;
+            let (k, v) = if view::looks_typed(&key) && view::looks_typed(&value) {
+                (
+                    policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?,
+                    policy::parse_bytes(&value, &mut keep).map_err(Error::usage)?,
+                )
+            } else {
+                let m = view::TypedMap::open(&pin)?;
+                (m.key_bytes(&key)?, m.value_bytes(&value, &mut keep)?)
+            };
+            policy::map_update(&pin, &k, Some(&v))?;
         }
         MapCmd::Delete { map, key } => {
-            let k = policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?;
-            policy::map_update(&view::resolve(&map)?, &k, None)?;
+            let pin = view::resolve(&map)?;
+            let k = if view::looks_typed(&key) {
+                policy::parse_bytes(&key, &mut keep).map_err(Error::usage)?
+            } else {
+                view::TypedMap::open(&pin)?.key_bytes(&key)?
+            };
+            policy::map_update(&pin, &k, None)?;
         }
     }
     Ok(())

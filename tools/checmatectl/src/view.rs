@@ -162,6 +162,12 @@ impl TypedMap {
     pub fn key_bytes(&self, arg: &str) -> Result<Vec<u8>, Error> {
         parse_key(self.key_types(), arg, self.lpm())
     }
+
+    /// The bytes of a value given on the command line, as `key_bytes`
+    /// takes a key; a cgroup array's value is `cgroup:PATH`.
+    pub fn value_bytes(&self, arg: &str, keep: &mut Vec<std::fs::File>) -> Result<Vec<u8>, Error> {
+        parse_value(self.value_types(), arg, keep)
+    }
 }
 
 /// Program arrays and maps of maps: a lookup from user space gives an id.
@@ -172,32 +178,62 @@ fn is_id_map(t: MapType) -> bool {
     )
 }
 
-/// See `TypedMap::key_bytes`.
-pub fn parse_key(t: Types<'_, '_>, arg: &str, lpm: bool) -> Result<Vec<u8>, Error> {
-    let mut keep = Vec::new();
-    let looks_typed = arg.split(',').all(|f| {
+/// Whether `arg` is comma-separated typed fields (`u32:5,ip4:10.0.0.1`).
+pub fn looks_typed(arg: &str) -> bool {
+    arg.split(',').all(|f| {
         f.split_once(':').is_some_and(|(k, _)| {
             [
-                "u8", "u16", "u32", "u64", "be16", "be32", "ip4", "ip6", "hex",
+                "u8", "u16", "u32", "u64", "be16", "be32", "ip4", "ip6", "hex", "cgroup",
             ]
             .contains(&k)
         })
-    });
-    let bytes = if looks_typed {
-        crate::policy::parse_bytes(arg, &mut keep).map_err(Error::usage)?
+    })
+}
+
+/// The bytes of `arg`, a key (`value` false) or value of type `t`: typed
+/// fields, or JSON typed by BTF (a bare word is a JSON string). Files a
+/// `cgroup:PATH` field opens are kept in `keep`.
+fn parse_arg(
+    t: Types<'_, '_>,
+    arg: &str,
+    lpm: bool,
+    value: bool,
+    keep: &mut Vec<std::fs::File>,
+) -> Result<Vec<u8>, Error> {
+    let what = if value { "value" } else { "key" };
+    let bytes = if looks_typed(arg) {
+        crate::policy::parse_bytes(arg, keep).map_err(Error::usage)?
     } else {
         let j: Value = serde_json::from_str(arg).unwrap_or_else(|_| Value::String(arg.to_string()));
-        let v = json_to_toml(&j).map_err(|e| Error::usage(format!("key {arg}: {e}")))?;
-        crate::spec::encode_key(t, &v, lpm).map_err(Error::usage)?
+        let v = json_to_toml(&j).map_err(|e| Error::usage(format!("{what} {arg}: {e}")))?;
+        if value {
+            crate::spec::encode_value(t, &v).map_err(Error::usage)?
+        } else {
+            crate::spec::encode_key(t, &v, lpm).map_err(Error::usage)?
+        }
     };
     if bytes.len() != t.size {
         return Err(Error::usage(format!(
-            "key is {} bytes, the map's keys are {}",
+            "{what} is {} bytes, the map's {what}s are {}",
             bytes.len(),
             t.size
         )));
     }
     Ok(bytes)
+}
+
+/// See `TypedMap::key_bytes`.
+pub fn parse_key(t: Types<'_, '_>, arg: &str, lpm: bool) -> Result<Vec<u8>, Error> {
+    parse_arg(t, arg, lpm, false, &mut Vec::new())
+}
+
+/// A value given on the command line, as `parse_key` takes a key.
+pub fn parse_value(
+    t: Types<'_, '_>,
+    arg: &str,
+    keep: &mut Vec<std::fs::File>,
+) -> Result<Vec<u8>, Error> {
+    parse_arg(t, arg, false, true, keep)
 }
 
 /// JSON as the TOML value the policy file encoder takes.

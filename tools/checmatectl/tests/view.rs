@@ -204,6 +204,28 @@ fn keys_from_the_command_line() {
         id: kid,
         size: ks as usize,
     };
+    // Values as `map update` takes them: an enum by name, or typed fields.
+    let m = open
+        .maps()
+        .find(|m| m.name().to_str() == Some("flows"))
+        .unwrap();
+    let (_, vid, _, vs) = spec::map_type_ids(&m);
+    let vt = Types {
+        btf: Some(&btf),
+        id: vid,
+        size: vs as usize,
+    };
+    let mut keep = Vec::new();
+    let deny = 2u32.to_ne_bytes();
+    assert_eq!(view::parse_value(vt, "DENY", &mut keep).unwrap(), deny);
+    assert_eq!(view::parse_value(vt, "\"DENY\"", &mut keep).unwrap(), deny);
+    assert_eq!(view::parse_value(vt, "u32:2", &mut keep).unwrap(), deny);
+    let e = view::parse_value(vt, "MAYBE", &mut keep).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    assert!(e.to_string().contains("ALLOW"), "{e}");
+    assert!(view::looks_typed("u32:1,cgroup:/sys/fs/cgroup"));
+    assert!(!view::looks_typed("{\"port\": 1}"));
+    assert!(!view::looks_typed("10.0.0.0/8"));
     // A bare CIDR is a string, quoted or not.
     let a = view::parse_key(kt, "10.0.0.0/8", true).unwrap();
     assert_eq!(a, view::parse_key(kt, "\"10.0.0.0/8\"", true).unwrap());

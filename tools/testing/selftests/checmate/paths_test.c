@@ -459,6 +459,48 @@ TEST(sctp_sendmsg_new_association_meets_socket_connect)
 }
 
 /*
+ * The LSM slot of sctp_bind_connect is on while socket_bind or
+ * socket_connect has programs: detaching the last program of one of them
+ * leaves it on for the other.
+ */
+TEST(sctp_slot_follows_both_hooks)
+{
+	struct sockaddr_in one = sin4(1, 0), a[2], b = sin4(4, 0);
+	int port, l, c, s, allow, deny;
+
+	l = sctp_listener(_metadata, &port);
+	ASSERT_LE(0, l);
+	a[0] = sin4(1, port);
+	a[1] = sin4(4, port);
+	allow = load_ret(H(SOCKET_BIND), 0);
+	ASSERT_LE(0, allow);
+	ASSERT_EQ(0, cm_attach(H(SOCKET_BIND), allow));
+	deny = deny_if(H(SOCKET_CONNECT), OFF(remote_ip4), LO(4));
+	ASSERT_LE(0, deny);
+	undo(H(SOCKET_BIND), allow);
+	c = sctp_socket(_metadata, AF_INET, SOCK_STREAM);
+	EXPECT_EQ(-1, connectx(c, a, sizeof(a)));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	close(c);
+
+	allow = load_ret(H(SOCKET_CONNECT), 0);
+	ASSERT_LE(0, allow);
+	ASSERT_EQ(0, cm_attach(H(SOCKET_CONNECT), allow));
+	undo(H(SOCKET_CONNECT), deny);
+	deny = deny_if(H(SOCKET_BIND), OFF(local_ip4), LO(4));
+	ASSERT_LE(0, deny);
+	undo(H(SOCKET_CONNECT), allow);
+	s = sctp_socket(_metadata, AF_INET, SOCK_STREAM);
+	ASSERT_EQ(0, bind(s, SA(one), sizeof(one)));
+	EXPECT_EQ(-1, bindx_add(s, &b, sizeof(b)));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	undo(H(SOCKET_BIND), deny);
+	EXPECT_EQ(0, bindx_add(s, &b, sizeof(b)));
+	close(s);
+	close(l);
+}
+
+/*
  * socket_sendmsg's context of an SCTP send with msg_name: where the data
  * goes, port included (SCTP was read as a portless datagram socket).
  */

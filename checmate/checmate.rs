@@ -12,8 +12,8 @@
 //!   the LSM entry points in `entry.rs`, the static call slots in
 //!   `switch.rs`;
 //! - `net.rs`, `fs.rs`, `task.rs`, `mount.rs`, `namei.rs`, `unix.rs`,
-//!   `creds.rs`, `exec.rs`: filling a hook's context from kernel objects, one
-//!   file per family; `ctx.rs` what they share;
+//!   `creds.rs`, `exec.rs`, `integrity.rs`: filling a hook's context from
+//!   kernel objects, one file per family; `ctx.rs` what they share;
 //! - `indirect.rs`: binds and connects of other calls (SCTP address lists,
 //!   Fast Open) through the programs of `socket_bind` and `socket_connect`;
 //! - `bpf.rs`: the program type (verifier and prog ops) and program references;
@@ -48,6 +48,7 @@ mod fs;
 mod guard;
 mod hooks;
 mod indirect;
+mod integrity;
 mod lsm;
 mod mount;
 mod namei;

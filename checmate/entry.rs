@@ -4,12 +4,13 @@
 //! `security_hook_list` entries that `lsm.rs` registers.
 
 use crate::hooks::{for_each_hook, marker, COUNT};
-use crate::{creds, exec, fs, mount, namei, net, progs, task, unix};
+use crate::{creds, exec, fs, integrity, mount, namei, net, progs, task, unix};
 use kernel::bindings;
 use kernel::bindings::{
     checmate_cred_ctx as CredCtx, checmate_exec_ctx as ExecCtx, checmate_file_ctx as FileCtx,
-    checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
-    checmate_task_ctx as TaskCtx, checmate_unix_ctx as UnixCtx,
+    checmate_inode_ctx as InodeCtx, checmate_kernel_ctx as KernelCtx,
+    checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx, checmate_task_ctx as TaskCtx,
+    checmate_unix_ctx as UnixCtx,
 };
 use kernel::bindings::{
     cred, dentry, file, inode, kernel_siginfo, linux_binprm, msghdr, path, request_sock, sk_buff,

@@ -4,7 +4,8 @@
 //! `kernel/bpf/bpf_lsm.c`. Each row names an LSM hook, its Checmate hook
 //! number, the UAPI context its programs see, whether it runs in softirq,
 //! its arguments, the function that fills the context (`net.rs`, `fs.rs`,
-//! `task.rs`, `mount.rs`, `namei.rs`, `unix.rs`, `creds.rs`, `exec.rs`)
+//! `task.rs`, `mount.rs`, `namei.rs`, `unix.rs`, `creds.rs`, `exec.rs`,
+//! `integrity.rs`)
 //! and, for hooks with writable fields, those fields and the function that
 //! applies them.
 //!
@@ -27,8 +28,9 @@ use core::mem::{offset_of, size_of};
 use kernel::bindings;
 use kernel::bindings::{
     checmate_cred_ctx as CredCtx, checmate_exec_ctx as ExecCtx, checmate_file_ctx as FileCtx,
-    checmate_inode_ctx as InodeCtx, checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx,
-    checmate_task_ctx as TaskCtx, checmate_unix_ctx as UnixCtx,
+    checmate_inode_ctx as InodeCtx, checmate_kernel_ctx as KernelCtx,
+    checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx, checmate_task_ctx as TaskCtx,
+    checmate_unix_ctx as UnixCtx,
 };
 
 /// Calls `$m! { rows }` with the table's rows, in hook number order:
@@ -128,6 +130,17 @@ macro_rules! for_each_hook {
             file_mprotect = checmate_hook_CHECMATE_HOOK_FILE_MPROTECT, ExecCtx, softirq false,
                 (vma: *mut vm_area_struct, reqprot: c_ulong, prot: c_ulong)
                 fill exec::file_mprotect;
+            kernel_module_request = checmate_hook_CHECMATE_HOOK_KERNEL_MODULE_REQUEST,
+                KernelCtx, softirq false,
+                (kmod_name: *mut c_char) fill integrity::kernel_module_request;
+            kernel_read_file = checmate_hook_CHECMATE_HOOK_KERNEL_READ_FILE,
+                KernelCtx, softirq false,
+                (file: *mut file, id: bindings::kernel_read_file_id, contents: bool)
+                fill integrity::kernel_read_file;
+            kernel_load_data = checmate_hook_CHECMATE_HOOK_KERNEL_LOAD_DATA,
+                KernelCtx, softirq false,
+                (id: bindings::kernel_load_data_id, contents: bool)
+                fill integrity::kernel_load_data;
         }
     };
 }

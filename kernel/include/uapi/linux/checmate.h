@@ -161,6 +161,10 @@ enum checmate_hook {
 	CHECMATE_HOOK_BPRM_CREDS_FROM_FILE = 32,
 	CHECMATE_HOOK_MMAP_FILE = 33,
 	CHECMATE_HOOK_FILE_MPROTECT = 34,
+	/* loading code into the kernel: struct checmate_kernel_ctx */
+	CHECMATE_HOOK_KERNEL_MODULE_REQUEST = 35,
+	CHECMATE_HOOK_KERNEL_READ_FILE = 36,
+	CHECMATE_HOOK_KERNEL_LOAD_DATA = 37,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -621,6 +625,94 @@ struct checmate_exec_ctx {
 	__u32 reqprot;
 	__u32 prot;
 	__u32 flags;
+};
+
+/*
+ * Kernel integrity hooks: what the kernel is about to load into itself, on
+ * every path the kernel has for it, and who asks.
+ *
+ * kernel_module_request  request_module(): the kernel asks user space
+ *                     (modprobe_path, "/sbin/modprobe") to load a module
+ *                     by name, for a feature not built in: socket(2) of an
+ *                     absent family ("net-pf-N", "net-pf-N-proto-M"), a
+ *                     filesystem type ("fs-NAME"), a crypto algorithm
+ *                     ("crypto-NAME"), a line discipline, a netlink or
+ *                     qdisc family, a device ("char-major-M-N")...; called
+ *                     in the task that needs the feature (a kernel thread
+ *                     for requests from workers), before modprobe is run.
+ *                     name = the module name asked for (at most 55 bytes:
+ *                     longer names fail with ENAMETOOLONG first); id =
+ *                     LOADING_MODULE (2); file fields 0. A denial: modprobe
+ *                     is not run and request_module() returns the errno,
+ *                     which most callers ignore: they fail as if the module
+ *                     did not exist (socket(2): EAFNOSUPPORT). Not crossed
+ *                     when modprobe_path is empty
+ * kernel_read_file    the kernel reads a file into its memory
+ *                     (fs/kernel_read_file.c): finit_module(2)
+ *                     (READING_MODULE, the file as given, a compressed
+ *                     one included), kexec_file_load(2) (READING_KEXEC_IMAGE
+ *                     and READING_KEXEC_INITRAMFS), firmware from the file
+ *                     system (READING_FIRMWARE), security policies and keys
+ *                     loaded from files (READING_POLICY: IMA, LoadPin;
+ *                     READING_X509_CERTIFICATE: the integrity keyrings), and
+ *                     other drivers' files; after the kernel's own checks
+ *                     (a regular, non-empty file, not open for writing),
+ *                     with writes to it denied until the read ends. ino,
+ *                     dev, mode, uid, gid, s_magic, mnt_flags describe the
+ *                     file (CHECMATE_KERNEL_F_FILE); a denial fails the
+ *                     call with the errno
+ * kernel_load_data    the kernel takes code or data from a buffer rather
+ *                     than a file: init_module(2) (LOADING_MODULE, with
+ *                     CHECMATE_KERNEL_F_CONTENTS), kexec_load(2)
+ *                     (LOADING_KEXEC_IMAGE), firmware written to the sysfs
+ *                     fallback or found in platform firmware
+ *                     (LOADING_FIRMWARE); file fields 0; a denial fails the
+ *                     call with the errno before the buffer is copied
+ *
+ * id is the kernel's own enum (include/linux/kernel_read_file.h,
+ * include/linux/security.h), the same numbers in both: enum
+ * kernel_read_file_id (READING_*) for kernel_read_file, enum
+ * kernel_load_data_id (LOADING_*) for kernel_load_data: 0 UNKNOWN,
+ * 1 FIRMWARE, 2 MODULE, 3 KEXEC_IMAGE, 4 KEXEC_INITRAMFS, 5 POLICY,
+ * 6 X509_CERTIFICATE. CHECMATE_KERNEL_F_CONTENTS: the kernel will also
+ * show the whole contents to the LSMs once read (the post hooks, which
+ * Checmate does not run): a read of the whole file, or a copied buffer.
+ * pid, tgid, caller_uid, caller_euid and cgroup_id (cgroup v2 id) are the
+ * calling task's, in the initial namespaces; uid, gid the file's owner.
+ * All three run in process context (they may sleep); the caller may hold
+ * locks (request_module() is called from many subsystems), so the fill
+ * functions only read and copy.
+ *
+ * Not seen: code built into the kernel image, modules loaded before the
+ * programs were attached (at boot, from the initramfs), and code that
+ * enters the kernel by other means than these loaders (BPF programs:
+ * bpf(2); a finit_module(2) of a file whose load is already in progress
+ * waits for that load and shares its result without crossing the hook).
+ */
+
+/* checmate_kernel_ctx.info */
+#define CHECMATE_KERNEL_F_CONTENTS	(1U << 0) /* the post hook will see the contents */
+#define CHECMATE_KERNEL_F_FILE		(1U << 1) /* ino ... mnt_flags: the file read */
+#define CHECMATE_KERNEL_F_NAME_CUT	(1U << 2) /* name holds its first 63 bytes */
+
+struct checmate_kernel_ctx {
+	__u64 ino;
+	__u64 cgroup_id;
+	__u32 id;		/* READING_* or LOADING_*: the kernel's enums */
+	__u32 info;		/* CHECMATE_KERNEL_F_* */
+	__u32 dev;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 s_magic;
+	__u32 mnt_flags;
+	__u32 pid;
+	__u32 tgid;
+	__u32 caller_uid;
+	__u32 caller_euid;
+	__u32 name_len;
+	__u32 reserved;
+	char name[64];		/* kernel_module_request: NUL-terminated */
 };
 
 #endif /* _UAPI_LINUX_CHECMATE_H */

@@ -26,6 +26,8 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_cred_ctx);
 	if (hook >= CHECMATE_HOOK_BPRM_CREDS_FROM_FILE && hook <= CHECMATE_HOOK_FILE_MPROTECT)
 		return sizeof(struct checmate_exec_ctx);
+	if (hook >= CHECMATE_HOOK_KERNEL_MODULE_REQUEST && hook <= CHECMATE_HOOK_KERNEL_LOAD_DATA)
+		return sizeof(struct checmate_kernel_ctx);
 	return sizeof(struct checmate_mount_ctx);
 }
 

@@ -541,6 +541,17 @@ fn bind_addr(si: &SockInfo, ua: &UserAddr) -> Option<Addr> {
     }
 }
 
+/// [`bind_addr`], or SCTP's rules for SCTP sockets: `sctp_bind()` takes the
+/// address as its address lists do (an `AF_INET` address on a dual-stack
+/// socket is IPv4, `AF_UNSPEC` is refused).
+fn bind_or_sctp_addr(si: &SockInfo, ua: &UserAddr) -> Option<Addr> {
+    if si.is_sctp() {
+        sctp_list_addr(si, ua)
+    } else {
+        bind_addr(si, ua)
+    }
+}
+
 /// # Safety
 ///
 /// The arguments must be the valid arguments of the LSM hook of the same
@@ -562,7 +573,7 @@ pub(crate) unsafe fn socket_bind(
     let Some(ua) = (unsafe { UserAddr::read(addr.cast(), len) }) else {
         return;
     };
-    match bind_addr(&si, &ua) {
+    match bind_or_sctp_addr(&si, &ua) {
         Some(a) => set_local(ctx, a),
         None => {
             set_local(ctx, ua.as_given());
@@ -593,7 +604,7 @@ pub(crate) unsafe fn socket_bind_commit(
     let Some(sk) = (unsafe { (*sock).sk.as_ref() }) else {
         return 0;
     };
-    let Some(bound) = bind_addr(&sock_info(sk), &ua) else {
+    let Some(bound) = bind_or_sctp_addr(&sock_info(sk), &ua) else {
         return 0;
     };
     if ctx.local_port == bound.port {
@@ -668,6 +679,19 @@ unsafe fn socket_connect_dest(
     let Some(ua) = (unsafe { UserAddr::read(addr.cast(), len) }) else {
         return;
     };
+    if si.is_sctp() {
+        // `sctp_inet_connect()`: `AF_UNSPEC` is `EOPNOTSUPP`, not a
+        // disconnect; then SCTP's address rules (an `AF_INET` address on a
+        // dual-stack socket is IPv4).
+        match sctp_list_addr(&si, &ua) {
+            Some(a) => set_remote(ctx, a),
+            None => {
+                set_remote(ctx, ua.as_given());
+                ctx.info |= F_BAD_ADDR;
+            }
+        }
+        return;
+    }
     if ua.len >= 2 && ua.family == AF_UNSPEC {
         // `prot->disconnect()`: no address any more.
         clear_remote(ctx);

@@ -459,6 +459,56 @@ TEST(sctp_sendmsg_new_association_meets_socket_connect)
 }
 
 /*
+ * bind(2) and connect(2) of SCTP follow SCTP's address rules in
+ * socket_bind's and socket_connect's contexts: an AF_INET address on an
+ * AF_INET6 socket is IPv4 (TCP would refuse it), AF_UNSPEC is refused
+ * (EOPNOTSUPP), not a disconnect.
+ */
+TEST(sctp_bind_connect_syscall_contexts)
+{
+	struct sockaddr_in one = sin4(1, 0), to;
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct record r;
+	int port, l, c, fd, map;
+
+	l = sctp_listener(_metadata, &port);
+	ASSERT_LE(0, l);
+	map = record_map();
+	ASSERT_LE(0, map);
+	c = sctp_socket(_metadata, AF_INET6, SOCK_STREAM);
+	fd = copy_if(H(SOCKET_BIND), map, sizeof(struct checmate_sock_ctx), -1, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, bind(c, SA(one), sizeof(one)));
+	undo(H(SOCKET_BIND), fd);
+	r = read_record(map);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(AF_INET, r.ctx.family);
+	EXPECT_EQ(AF_INET6, r.ctx.sock_family);
+	EXPECT_EQ(LO(1), r.ctx.local_ip4);
+	EXPECT_EQ(F(LOCAL) | F(PORTS), r.ctx.info);
+
+	ASSERT_EQ(0, clear_map(map));
+	fd = copy_if(H(SOCKET_CONNECT), map, sizeof(struct checmate_sock_ctx), -1, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, connect(c, &unspec, sizeof(unspec)));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	r = read_record(map);
+	EXPECT_EQ(F(BAD_ADDR), r.ctx.info & (F(BAD_ADDR) | F(DISCONNECT)));
+	to = sin4(2, port);
+	EXPECT_EQ(0, connect(c, SA(to), sizeof(to)));
+	undo(H(SOCKET_CONNECT), fd);
+	r = read_record(map);
+	EXPECT_EQ(2, r.runs);
+	EXPECT_EQ(AF_INET, r.ctx.family);
+	EXPECT_EQ(LO(2), r.ctx.remote_ip4);
+	EXPECT_EQ(port, r.ctx.remote_port);
+	EXPECT_EQ(0, r.ctx.info & F(BAD_ADDR));
+	close(c);
+	close(map);
+	close(l);
+}
+
+/*
  * The LSM slot of sctp_bind_connect is on while socket_bind or
  * socket_connect has programs: detaching the last program of one of them
  * leaves it on for the other.

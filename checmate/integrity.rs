@@ -44,7 +44,6 @@ impl Describe for KernelCtx {
             // that the report stays one token.
             w.write_str(" kmod=")?;
             for &c in self.name.iter().take_while(|&&c| c != 0) {
-                let c = c as u8;
                 let shown = if c.is_ascii_graphic() { c as char } else { '?' };
                 w.write_char(shown)?;
             }

@@ -663,11 +663,13 @@ struct checmate_exec_ctx {
  *                     call with the errno
  * kernel_load_data    the kernel takes code or data from a buffer rather
  *                     than a file: init_module(2) (LOADING_MODULE, with
- *                     CHECMATE_KERNEL_F_CONTENTS), kexec_load(2)
- *                     (LOADING_KEXEC_IMAGE), firmware written to the sysfs
- *                     fallback or found in platform firmware
- *                     (LOADING_FIRMWARE); file fields 0; a denial fails the
- *                     call with the errno before the buffer is copied
+ *                     CHECMATE_KERNEL_F_CONTENTS; a denial fails it with
+ *                     the errno before the buffer is copied), kexec_load(2)
+ *                     (LOADING_KEXEC_IMAGE; fails with the errno), and the
+ *                     firmware loader before it asks user space through
+ *                     the sysfs fallback or takes firmware embedded in EFI
+ *                     (LOADING_FIRMWARE, with CHECMATE_KERNEL_F_CONTENTS;
+ *                     a denial skips that source); file fields 0
  *
  * id is the kernel's own enum (include/linux/kernel_read_file.h,
  * include/linux/security.h), the same numbers in both: enum

@@ -311,13 +311,6 @@ pub fn metrics_text(
             vec![],
         ),
         (
-            "checmate_hook_mode",
-            "gauge",
-            "1 for the hook's current mode, 0 for the others (normal, append-only, \
-             read-only, disabled, log-only).",
-            vec![],
-        ),
-        (
             "checmate_program_runs_total",
             "counter",
             "Runs of the program on the hook.",
@@ -327,6 +320,13 @@ pub fn metrics_text(
             "checmate_program_denials_total",
             "counter",
             "Denials by the program on the hook.",
+            vec![],
+        ),
+        (
+            "checmate_hook_mode",
+            "gauge",
+            "1 for the hook's current mode, 0 for the others (normal, append-only, \
+             read-only, disabled, log-only).",
             vec![],
         ),
     ];
@@ -341,9 +341,9 @@ pub fn metrics_text(
         families[2].3.push(format!("{{{h}}} {}", s.prog_ids.len()));
         families[3].3.push(format!("{{{h}}} {}", s.locked as u8));
         // A state set: every mode, so that a query or alert on any of
-        // them finds a series.
+        // them finds a series. Last, being the longest.
         for (m, v) in crate::MODES {
-            families[4]
+            families[6]
                 .3
                 .push(format!("{{{h},mode=\"{m}\"}} {}", (*v == s.mode) as u8));
         }
@@ -356,8 +356,8 @@ pub fn metrics_text(
                 label(&name_of(id).unwrap_or_default()),
                 label(&policy_of(id).unwrap_or_default())
             );
-            families[5].3.push(format!("{{{l}}} {runs}"));
-            families[6].3.push(format!("{{{l}}} {denials}"));
+            families[4].3.push(format!("{{{l}}} {runs}"));
+            families[5].3.push(format!("{{{l}}} {denials}"));
         }
     }
     let mut out = String::new();

@@ -168,7 +168,8 @@ kernel. It follows the 2016 Checmate RFC and the review it received:
 - only CAP_SYS_ADMIN in the initial user namespace may use it;
 - programs see a stable context of copied values, never kernel pointers;
 - attach, detach, reset, and deny_reset, which locks a hook until reboot
-  against everyone; modes append-only, read-only, disabled, log-only;
+  against everyone; modes normal (default), append-only, read-only,
+  disabled, log-only;
 - per-hook program arrays are read under RCU with no lock.
 
 Design: one table in security/checmate/hooks.rs generates the hooks, their

@@ -1,6 +1,7 @@
 #!/bin/sh
-# What `make demo` shows inside the VM: an egress allowlist policy, applied
-# from a policy file with checmatectl, confining one cgroup.
+# What `make demo` shows inside the VM: a crun container under every sample
+# policy, then an egress allowlist policy, applied from a policy file with
+# checmatectl, confining one cgroup, changed and locked.
 set -e
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 run() { echo "  # $*"; "$@"; }
@@ -8,6 +9,10 @@ run() { echo "  # $*"; "$@"; }
 say "Checmate is active:"
 echo "  LSMs: $(cat /sys/kernel/security/lsm)"
 dmesg | grep -i 'checmate:' | sed 's/^\[[ 0-9.]*\] /  kernel: /'
+
+# A real OCI runtime (crun) starting a container under every sample policy;
+# it removes what it applied, so the egress walk-through below starts clean.
+sh ./container/demo-container.sh || echo "  (the container part of the demo failed)"
 
 say "A container's cgroup, and the egress policy as a file (samples/egress_allowlist.toml):"
 mkdir -p /sys/fs/cgroup/container

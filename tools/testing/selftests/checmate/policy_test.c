@@ -34,7 +34,7 @@
 /* An egress_allow key as checmatectl prints it. */
 #define ENTRY(port) "{ addr = \"127.0.0.1\", family = 2, port = " #port " }"
 
-static char out[16384];
+static char out[65536];
 
 /* Run checmatectl with @fmt; its exit status, its output in out[]. */
 static int ctl(const char *fmt, ...)

@@ -10,9 +10,10 @@
 #
 #   (a) without policies: the container starts, runs a command, exits 0;
 #       every operation the policies refuse succeeds in it;
-#   (b) with every sample policy: the container still starts and runs;
-#       Checmate's denial counters and its kernel log reports show that no
-#       step of crun's setup was refused;
+#   (b) with every sample policy: the container still starts and runs, and
+#       so does one with a user namespace too; Checmate's denial counters
+#       and its kernel log reports show that no step of crun's setup was
+#       refused;
 #   (c) in the container each policy holds (egress, ingress, port mapping,
 #       UNIX sockets, file creation rate, chroot, user namespaces, set-id
 #       exec, ptrace), and the same operations from outside the container's

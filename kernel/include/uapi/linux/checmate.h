@@ -681,19 +681,19 @@ struct checmate_exec_ctx {
  * Checmate does not run): a read of the whole file, or a copied buffer.
  * pid, tgid, caller_uid, caller_euid and cgroup_id (cgroup v2 id) are the
  * calling task's, in the initial namespaces; uid, gid the file's owner.
- * All three run in process context (they may sleep); the caller may hold
- * locks (request_module() is called from many subsystems), so the fill
- * functions only read and copy.
+ * All three run in process context (their callers sleep), the caller
+ * possibly holding locks (request_module() is called from many
+ * subsystems), so the fill functions only read and copy.
  *
- * Not seen: code built into the kernel image, modules loaded before the
- * programs were attached (at boot, from the initramfs), and code that
- * enters the kernel by other means than these loaders (BPF programs:
- * bpf(2); a finit_module(2) of a file whose load is already in progress
- * waits for that load and shares its result without crossing the hook).
+ * Not seen: code built into the kernel image; modules loaded before the
+ * programs were attached (at boot, from the initramfs); a finit_module(2)
+ * of a file whose load is already in progress, which waits for that load
+ * and shares its result without crossing the hook; code that enters the
+ * kernel by other means than these loaders (BPF programs: bpf(2)).
  */
 
 /* checmate_kernel_ctx.info */
-#define CHECMATE_KERNEL_F_CONTENTS	(1U << 0) /* the post hook will see the contents */
+#define CHECMATE_KERNEL_F_CONTENTS	(1U << 0) /* post hook sees the contents */
 #define CHECMATE_KERNEL_F_FILE		(1U << 1) /* ino ... mnt_flags: the file read */
 #define CHECMATE_KERNEL_F_NAME_CUT	(1U << 2) /* name holds its first 63 bytes */
 

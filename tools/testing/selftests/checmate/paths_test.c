@@ -252,6 +252,68 @@ TEST(sctp_connectx_each_address_meets_socket_connect)
 	close(l);
 }
 
+/* A send with SCTP_DSTADDRV6 cmsgs (::1), to msg_name. */
+static ssize_t send_dstaddr6(int s, struct sockaddr_in6 *to)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_addr))];
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_name = to, .msg_namelen = sizeof(*to), .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct in6_addr lo = IN6ADDR_LOOPBACK_INIT;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm->cmsg_level = IPPROTO_SCTP;
+	cm->cmsg_type = SCTP_DSTADDRV6;
+	cm->cmsg_len = CMSG_LEN(sizeof(lo));
+	memcpy(CMSG_DATA(cm), &lo, sizeof(lo));
+	return sendmsg(s, &msg, 0);
+}
+
+/*
+ * IPv6 entries (28 bytes, the address at offset 8) of connectx and of
+ * SCTP_DSTADDRV6 meet socket_connect as IPv6 addresses.
+ */
+TEST(sctp_ipv6_addresses_meet_socket_connect)
+{
+	struct sockaddr_in6 a[2], any = { .sin6_family = AF_INET6 };
+	int port, l, c, fd;
+
+	l = sctp_socket(_metadata, AF_INET6, SOCK_STREAM);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind(l, SA(any), sizeof(any)));
+	ASSERT_EQ(0, listen(l, 16));
+	port = port_of(l);
+	memset(a, 0, sizeof(a));
+	a[0] = mapped(1, port);
+	a[1].sin6_family = AF_INET6;
+	a[1].sin6_port = htons(port);
+	a[1].sin6_addr = (struct in6_addr)IN6ADDR_LOOPBACK_INIT;
+	/* Deny ::1 (the last word of the address, AF_INET6). */
+	fd = load_deny_if(H(SOCKET_CONNECT), getpid(), OFF(remote_ip6[3]), 4, htonl(1),
+			  DENY_ERRNO);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cm_attach(H(SOCKET_CONNECT), fd));
+	c = sctp_socket(_metadata, AF_INET6, SOCK_STREAM);
+	EXPECT_EQ(-1, connectx(c, a, sizeof(a)));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	close(c);
+	c = sctp_socket(_metadata, AF_INET6, SOCK_SEQPACKET);
+	EXPECT_EQ(-1, send_dstaddr6(c, &a[0]));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	close(c);
+	undo(H(SOCKET_CONNECT), fd);
+	c = sctp_socket(_metadata, AF_INET6, SOCK_STREAM);
+	EXPECT_LT(0, connectx(c, a, sizeof(a)));
+	close(c);
+	c = sctp_socket(_metadata, AF_INET6, SOCK_SEQPACKET);
+	EXPECT_EQ(1, send_dstaddr6(c, &a[0]));
+	close(c);
+	close(l);
+}
+
 /*
  * The context of a connectx address is socket_connect's for it: a
  * v4-mapped address on an AF_INET6 socket is IPv4, the port is the

@@ -5,6 +5,8 @@
 
 use crate::errno;
 use crate::hooks::{Hook, HookType};
+use crate::rcu::ReadGuard;
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::error::from_err_ptr;
@@ -190,25 +192,56 @@ unsafe extern "C" fn get_func_proto(
     }
 }
 
-/// Migration disabled while the guard lives: programs run on one CPU. One
-/// guard covers the whole walk of a hook's programs.
-pub(crate) struct PinnedToCpu(core::marker::PhantomData<*mut ()>);
+/// The CPU held while the guard lives: a hook's programs run on one CPU, as
+/// `bpf_prog_run()` requires (`cant_migrate()`). One guard covers the whole
+/// walk of a hook's programs, inside the RCU read-side section it borrows.
+///
+/// Held the cheapest correct way for the kernel's preemption model. Checmate
+/// programs are never sleepable:
+///
+/// - without `CONFIG_PREEMPT_RCU`, `rcu_read_lock()` is `preempt_disable()`
+///   (`include/linux/rcupdate.h`): the RCU section already holds the CPU and
+///   there is nothing to do;
+/// - with it but without `CONFIG_PREEMPT_RT`, `preempt_disable()`, as XDP and
+///   tc programs run: a few instructions, where `migrate_disable()` and
+///   `migrate_enable()` are two calls and some fifty;
+/// - with `CONFIG_PREEMPT_RT` (which implies `CONFIG_PREEMPT_RCU`),
+///   `migrate_disable()`, as `bpf_prog_run_pin_on_cpu()`: a map's spinlock
+///   sleeps there, so preemption must stay enabled.
+pub(crate) struct PinnedToCpu<'a>(PhantomData<(&'a ReadGuard, *mut ())>);
 
-impl PinnedToCpu {
-    /// Disables migration until the guard is dropped.
+impl<'a> PinnedToCpu<'a> {
+    /// Holds the CPU until the guard is dropped, within the RCU read-side
+    /// section `_rcu`.
     #[inline]
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(_rcu: &'a ReadGuard) -> Self {
+        #[cfg(CONFIG_PREEMPT_RT)]
         // SAFETY: may be called in any context; undone by `drop`.
-        unsafe { bindings::migrate_disable() };
-        PinnedToCpu(core::marker::PhantomData)
+        unsafe {
+            bindings::migrate_disable()
+        };
+        #[cfg(all(CONFIG_PREEMPT_RCU, not(CONFIG_PREEMPT_RT)))]
+        // SAFETY: may be called in any context; undone by `drop`.
+        unsafe {
+            bindings::preempt_disable()
+        };
+        PinnedToCpu(PhantomData)
     }
 }
 
-impl Drop for PinnedToCpu {
+impl Drop for PinnedToCpu<'_> {
     #[inline]
     fn drop(&mut self) {
+        #[cfg(CONFIG_PREEMPT_RT)]
         // SAFETY: pairs with the `migrate_disable()` of `new`.
-        unsafe { bindings::migrate_enable() };
+        unsafe {
+            bindings::migrate_enable()
+        };
+        #[cfg(all(CONFIG_PREEMPT_RCU, not(CONFIG_PREEMPT_RT)))]
+        // SAFETY: pairs with the `preempt_disable()` of `new`.
+        unsafe {
+            bindings::preempt_enable()
+        };
     }
 }
 
@@ -272,9 +305,8 @@ impl Prog {
     /// `expected_attach_type` is `H::HOOK`): the verifier checked its
     /// context accesses against `H::Ctx` only.
     #[inline]
-    pub(crate) unsafe fn run<H: HookType>(&self, ctx: &mut H::Ctx, _pin: &PinnedToCpu) -> u32 {
-        // Migration stays disabled while `_pin` lives, as `bpf_prog_run()`
-        // requires.
+    pub(crate) unsafe fn run<H: HookType>(&self, ctx: &mut H::Ctx, _pin: &PinnedToCpu<'_>) -> u32 {
+        // The CPU is held while `_pin` lives, as `bpf_prog_run()` requires.
         // SAFETY: the program is valid (type invariant) and was verified
         // for `H` (caller), whose context `ctx` is.
         unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx as *mut H::Ctx as *const c_void) }

@@ -491,7 +491,7 @@ where
         return 0;
     };
     reg.stats.inc(2 * hook.index() + RUNS);
-    let pin = PinnedToCpu::new();
+    let pin = PinnedToCpu::new(&guard);
     // Hooks with writable fields: the first program to change a field owns
     // it (`ctx::keep_first_writes`).
     let writable = hook.desc().writable;
@@ -501,7 +501,7 @@ where
         // `attach` and `replace` take programs through
         // `Prog::from_fd(_, hook)`, which refuses another hook's program.
         // SAFETY: `e.prog` was verified for `hook` (above) and `ctx` is its
-        // context `H::Ctx`; migration is disabled while `pin` lives.
+        // context `H::Ctx`; the CPU is held while `pin` lives.
         let ret = verdict(unsafe { e.prog.run::<H>(ctx, &pin) });
         if let (Some(orig), Some(before)) = (&orig, &before) {
             ctx::keep_first_writes(ctx, before, orig, writable);

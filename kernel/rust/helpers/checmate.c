@@ -208,3 +208,13 @@ pid_t rust_helper_checmate_pid_nr(struct pid *pid)
 {
 	return pid_nr(pid);
 }
+
+void rust_helper_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void rust_helper_preempt_enable(void)
+{
+	preempt_enable();
+}

@@ -17,7 +17,13 @@
  * - IPv4 through an AF_INET6 socket (::ffff:a.b.c.d, or AF_INET in a
  *   datagram msg_name): checked against the IPv4 entries;
  * - io_uring's connect, send, sendmsg and send_zc, which reach the same
- *   hooks;
+ *   hooks (paths_test checks IORING_OP_CONNECT and IORING_OP_SENDMSG);
+ * - SCTP, every address of it: connect(2), sctp_connectx()
+ *   (SCTP_SOCKOPT_CONNECTX), a sendmsg() that starts an association (its
+ *   msg_name and its SCTP_DSTADDRV4/V6 cmsgs) and SCTP_PRIMARY_ADDR, each
+ *   address through socket_connect's programs (the context's info has
+ *   CHECMATE_SOCK_F_SCTP_ADDRS for those that come from a list);
+ * - MPTCP: connect(2) and sendto(MSG_FASTOPEN) of the first subflow;
  * - an address the kernel would refuse anyway is refused here too.
  *
  * What it does not cover: data sent on TCP connections that exist already
@@ -27,9 +33,10 @@
  * routing headers send through other addresses, AF_PACKET sockets are of
  * another family): deny raw and packet sockets at socket_create if the
  * cgroup may have it; and traffic the kernel sends on its own (ICMP
- * errors, TCP resets). The io_uring operations were checked in the
- * source (io_uring/net.c calls __sys_connect_file() and sock_sendmsg()),
- * not by the tests: the test kernel is built without io_uring.
+ * errors, TCP resets); the addresses an SCTP peer lists in its INIT or
+ * adds later (ASCONF), and MPTCP's additional subflows, which the kernel's
+ * path manager connects without socket_connect (see the admin guide:
+ * "Paths beyond the system calls").
  */
 #include "checmate_policy.h"
 

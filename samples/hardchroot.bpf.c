@@ -56,10 +56,10 @@ int no_chroot(struct checmate_mount_ctx *ctx)
 /* include/uapi/linux/mount.h */
 #define MS_REMOUNT	32
 #define MS_BIND		4096
-#define MS_UNBINDABLE	(1 << 17)
-#define MS_PRIVATE	(1 << 18)
-#define MS_SLAVE	(1 << 19)
-#define MS_SHARED	(1 << 20)
+#define MS_UNBINDABLE	0x20000
+#define MS_PRIVATE	0x40000
+#define MS_SLAVE	0x80000
+#define MS_SHARED	0x100000
 
 SEC("checmate/sb_mount")
 int no_mount_in_chroot(struct checmate_mount_ctx *ctx)

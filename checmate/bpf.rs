@@ -306,10 +306,40 @@ impl Prog {
     /// context accesses against `H::Ctx` only.
     #[inline]
     pub(crate) unsafe fn run<H: HookType>(&self, ctx: &mut H::Ctx, _pin: &PinnedToCpu<'_>) -> u32 {
-        // The CPU is held while `_pin` lives, as `bpf_prog_run()` requires.
-        // SAFETY: the program is valid (type invariant) and was verified
-        // for `H` (caller), whose context `ctx` is.
-        unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx as *mut H::Ctx as *const c_void) }
+        let prog = self.0.as_ptr();
+        let ctx = ctx as *mut H::Ctx as *const c_void;
+        // What `bpf_prog_run()` (include/linux/filter.h) does, without its
+        // out-of-line helper: while run-time statistics are on
+        // (`bpf_stats_enabled_key`, sysctl kernel.bpf_stats_enabled or
+        // BPF_ENABLE_STATS), the helper, which counts; otherwise a direct
+        // call of the program's image, as `bpf_dispatcher_nop_func()`
+        // makes. Reading the key's count (`static_key_enabled()`) costs a
+        // load and a branch where C has a patched jump.
+        // SAFETY: a static key's count is an `atomic_t`, read atomically.
+        let stats = unsafe {
+            core::ptr::read_volatile(&raw const bindings::bpf_stats_enabled_key.key.enabled.counter)
+        } > 0;
+        if stats {
+            // SAFETY: the program is valid (type invariant) and was verified
+            // for `H` (caller), whose context `ctx` is; the CPU is held
+            // while `_pin` lives, as `bpf_prog_run()` requires.
+            return unsafe { bindings::bpf_prog_run(prog, ctx) };
+        }
+        // SAFETY: as above. A loaded program's `bpf_func` (its JIT image or
+        // the interpreter) and `insnsi` are set before the program can be
+        // attached (`bpf_prog_select_runtime()`) and never change after.
+        unsafe {
+            let insnsi = (*prog)
+                .__bindgen_anon_1
+                .__bindgen_anon_2
+                .as_ref()
+                .insnsi
+                .as_ptr();
+            match (*prog).bpf_func {
+                Some(func) => func(ctx, insnsi),
+                None => bindings::bpf_prog_run(prog, ctx),
+            }
+        }
     }
 
     /// The program, for [`crate::seal`], which takes references of its own.

@@ -197,4 +197,65 @@ TEST(root_in_new_user_namespace_gets_eperm)
 	ASSERT_EQ(0, in_child(root_in_user_namespace));
 }
 
+static __u64 prog_run_cnt(int fd)
+{
+	struct bpf_prog_info info;
+	union bpf_attr attr;
+
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (uintptr_t)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr))
+		return -1ULL;
+	return info.run_cnt;
+}
+
+static void open_close(int times)
+{
+	while (times--)
+		close(open("/proc/self/stat", O_RDONLY));
+}
+
+/*
+ * The BPF core's run-time statistics (BPF_ENABLE_STATS, as `bpftool prog
+ * profile` uses, or sysctl kernel.bpf_stats_enabled) count a Checmate
+ * program's runs while they are on, and only then, as for any program
+ * run by bpf_prog_run().
+ */
+TEST(run_time_stats_count_runs)
+{
+	const unsigned int hook = CHECMATE_HOOK_FILE_OPEN;
+	char sysctl[4] = "";
+	union bpf_attr attr;
+	__u64 before, during;
+	int fd, prog, stats;
+
+	fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, sysctl, sizeof(sysctl) - 1));
+	close(fd);
+	if (sysctl[0] != '0')
+		SKIP(return, "kernel.bpf_stats_enabled is on already");
+	prog = load_ret(hook, 0);
+	ASSERT_LE(0, prog) TH_LOG("%s", verifier_log);
+	ASSERT_EQ(0, cm_attach(hook, prog));
+	open_close(5);
+	before = prog_run_cnt(prog);
+	memset(&attr, 0, sizeof(attr));
+	attr.enable_stats.type = BPF_STATS_RUN_TIME;
+	stats = sys_bpf(BPF_ENABLE_STATS, &attr);
+	ASSERT_LE(0, stats);
+	open_close(5);
+	close(stats);
+	during = prog_run_cnt(prog);
+	open_close(5);
+	EXPECT_EQ(0, cm_detach(hook, prog));
+	EXPECT_EQ(0, before);
+	EXPECT_LE(5, during);
+	EXPECT_EQ(during, prog_run_cnt(prog));
+	close(prog);
+}
+
 TEST_HARNESS_MAIN

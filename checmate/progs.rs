@@ -104,7 +104,7 @@ impl Mode {
 #[derive(Clone)]
 struct Entry {
     prog: Prog,
-    stats: Arc<Counters>,
+    stats: Arc<Counters<2>>,
 }
 
 /// Indexes of a program's counters.
@@ -158,7 +158,7 @@ struct Registry {
     #[pin]
     hooks: [Mutex<HookState>; hooks::COUNT],
     /// Per hook: crossings that ran programs, and denials.
-    stats: Counters,
+    stats: Counters<{ 2 * hooks::COUNT }>,
     /// Serializes the switching of `indirect.rs`'s slots ([`sync_indirect`]).
     #[pin]
     indirect: Mutex<()>,
@@ -169,7 +169,7 @@ static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Allocates the writer state. Called once, from the LSM's init.
 pub(crate) fn init() -> Result {
-    let stats = Counters::new(2 * hooks::COUNT)?;
+    let stats = Counters::new()?;
     let reg = KBox::pin_init(
         pin_init!(Registry {
             hooks <- pin_init_array_from_fn(|i| new_mutex!(HookState {
@@ -311,7 +311,7 @@ pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
     if st.progs.len() >= MAX_PROGS {
         return Err(E2BIG);
     }
-    let stats = Arc::new(Counters::new(2)?, GFP_KERNEL)?;
+    let stats = Arc::new(Counters::new()?, GFP_KERNEL)?;
     let mut progs = copy(&st.progs, 1)?;
     progs.push(Entry { prog, stats }, GFP_KERNEL)?;
     // Allocate everything first: a refused attach must freeze nothing.
@@ -364,7 +364,7 @@ pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
         .iter()
         .position(|e| e.prog.same(old))
         .ok_or(ENOENT)?;
-    let stats = Arc::new(Counters::new(2)?, GFP_KERNEL)?;
+    let stats = Arc::new(Counters::new()?, GFP_KERNEL)?;
     let mut entry = Some(Entry { prog: new, stats });
     let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
     for (i, e) in st.progs.iter().enumerate() {

@@ -6,40 +6,40 @@ use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::prelude::*;
 
-/// `n` per-CPU `u64` counters.
+/// `N` per-CPU `u64` counters. `N` is a type parameter so that the bounds
+/// check of an increment with a constant index (every one on the hot path)
+/// is decided at build time.
 ///
 /// # Invariants
 ///
-/// `ptr` is a live per-CPU allocation of `n` `u64`s, owned by this object.
-pub(crate) struct Counters {
+/// `ptr` is a live per-CPU allocation of `N` `u64`s, owned by this object.
+pub(crate) struct Counters<const N: usize> {
     ptr: NonNull<u64>,
-    n: usize,
 }
 
 // SAFETY: every CPU only touches its own copy (`inc`), readers only read;
 // the allocation may be freed from any thread.
-unsafe impl Send for Counters {}
+unsafe impl<const N: usize> Send for Counters<N> {}
 // SAFETY: `&Counters` only increments this CPU's copy (`inc`, one
 // instruction or this_cpu_inc()) or reads the copies (`sum`): no data race
 // beyond the approximate sums documented there.
-unsafe impl Sync for Counters {}
+unsafe impl<const N: usize> Sync for Counters<N> {}
 
-impl Counters {
-    /// `n` counters, all 0.
-    pub(crate) fn new(n: usize) -> Result<Self> {
+impl<const N: usize> Counters<N> {
+    /// `N` counters, all 0.
+    pub(crate) fn new() -> Result<Self> {
         // SAFETY: plain allocation; per-CPU memory comes zeroed.
-        let p = unsafe { bindings::checmate_alloc_percpu_u64(n) };
-        // INVARIANT: a non-null result is a live allocation of `n` u64s.
+        let p = unsafe { bindings::checmate_alloc_percpu_u64(N) };
+        // INVARIANT: a non-null result is a live allocation of `N` u64s.
         Ok(Counters {
             ptr: NonNull::new(p.cast()).ok_or(ENOMEM)?,
-            n,
         })
     }
 
     /// Adds one to counter `i` of this CPU. Callable in any context.
     #[inline]
     pub(crate) fn inc(&self, i: usize) {
-        if i >= self.n {
+        if i >= N {
             return;
         }
         // On x86-64 SMP, inline what this_cpu_inc() emits rather than call
@@ -67,7 +67,7 @@ impl Counters {
 
     /// The sum of counter `i` over every possible CPU.
     pub(crate) fn sum(&self, i: usize) -> u64 {
-        if i >= self.n {
+        if i >= N {
             return 0;
         }
         // SAFETY: reading a global set at boot.
@@ -84,15 +84,15 @@ impl Counters {
             // The owning CPU may increment it meanwhile: a volatile read, so
             // that the compiler neither tears nor caches it; a racing
             // increment only makes the sum approximate.
-            // SAFETY: `copy` points to that CPU's `n` live, aligned `u64`s
-            // and `i < n`.
+            // SAFETY: `copy` points to that CPU's `N` live, aligned `u64`s
+            // and `i < N`.
             total += unsafe { core::ptr::read_volatile(copy.add(i)) };
         }
         total
     }
 }
 
-impl Drop for Counters {
+impl<const N: usize> Drop for Counters<N> {
     fn drop(&mut self) {
         // SAFETY: owned per-CPU allocation (type invariant), freed once.
         unsafe { bindings::free_percpu(self.ptr.as_ptr().cast()) };

@@ -320,14 +320,15 @@ impl Prog {
             core::ptr::read_volatile(&raw const bindings::bpf_stats_enabled_key.key.enabled.counter)
         } > 0;
         if stats {
-            // SAFETY: the program is valid (type invariant) and was verified
-            // for `H` (caller), whose context `ctx` is; the CPU is held
-            // while `_pin` lives, as `bpf_prog_run()` requires.
+            // SAFETY: a valid program (type invariant) verified for `H`
+            // (caller), `ctx` is `H`'s; the CPU is held while `_pin` lives.
             return unsafe { bindings::bpf_prog_run(prog, ctx) };
         }
-        // SAFETY: as above. A loaded program's `bpf_func` (its JIT image or
-        // the interpreter) and `insnsi` are set before the program can be
-        // attached (`bpf_prog_select_runtime()`) and never change after.
+        // A loaded program's `bpf_func` (its JIT image or the interpreter)
+        // and `insnsi` are set before it can be attached
+        // (`bpf_prog_select_runtime()`) and never change after.
+        // SAFETY: a valid program verified for `H`, `ctx` is `H`'s, the CPU
+        // is held while `_pin` lives; its image and instructions are fixed.
         unsafe {
             let insnsi = (*prog)
                 .__bindgen_anon_1

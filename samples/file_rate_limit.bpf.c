@@ -5,7 +5,10 @@
  * directory entries per second of CLOCK_MONOTONIC (the count restarts at
  * each whole second, it is not a sliding window); beyond that, creation
  * fails with EDQUOT until the next second. The cgroup id of a cgroup v2
- * directory is its inode number.
+ * directory is its inode number. A process that may create a child cgroup
+ * (a delegated cgroup tree, a writable cgroupfs in the container) leaves
+ * the limit by moving into one; so does a Kubernetes pod's container if
+ * the pod's cgroup is named here.
  *
  * A creation is a new name in a directory, of any type: each crosses one of
  * the five path hooks, once, before the filesystem acts (on overlayfs too,

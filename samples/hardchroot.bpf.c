@@ -40,8 +40,18 @@
  * file descriptor, a detached mount another process made, or clone with
  * open_tree() a tree it can already see); umount(2); leaving a chroot
  * (chroot() into a subdirectory and fchdir() out of it, by a process
- * outside chroot_cgroup). "Chrooted" is the state of the process that
- * crosses the hook: the caller of fsconfig(), move_mount(), mount(2).
+ * outside chroot_cgroup); leaving a chroot with setns(CLONE_NEWNS) on a
+ * pidfd or /proc/PID/ns/mnt of its own mount namespace, which resets the
+ * root to the namespace's and crosses no LSM hook in Linux 6.12 (drop
+ * CAP_SYS_ADMIN or filter setns() with seccomp in a jail). "Chrooted" is
+ * the state of the process that crosses the hook: the caller of fsconfig(),
+ * move_mount(), mount(2).
+ *
+ * Known hole: the propagation changes left to a chrooted process (for
+ * container runtimes, below) reach every mount of its mount namespace, so
+ * a chrooted root in the initial mount namespace can make the host's
+ * mounts private or unbindable (through /proc/1/root); limiting them to
+ * other mount namespaces needs a mount-namespace field in the context.
  */
 #include "checmate_policy.h"
 

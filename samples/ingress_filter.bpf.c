@@ -15,8 +15,9 @@
  *
  * What it does not cover: UDP and other connectionless traffic (use
  * socket_sock_rcv_skb), connections to ports not listed, and listeners
- * whose cgroup is not the container's (a socket keeps the cgroup of the
- * process that created it, also when passed to another process).
+ * whose cgroup is not the container's, a child cgroup of it included (the
+ * cgroup ids match exactly; a socket keeps the cgroup of the process that
+ * created it, also when passed to another process).
  */
 #include "checmate_policy.h"
 

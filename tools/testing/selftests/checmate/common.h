@@ -15,8 +15,10 @@
 #include <linux/version.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -281,6 +283,32 @@ static inline int attached(unsigned int hook, __u32 id)
 		if (ids[i] == id)
 			return 1;
 	return 0;
+}
+
+/*
+ * The cgroup v2 id of the calling process's cgroup: the inode number of
+ * its directory, as bpf_get_current_cgroup_id() and the contexts'
+ * cgroup_id give it. 0 if it cannot be found.
+ */
+static inline __u64 own_cgroup_id(void)
+{
+	char line[512], path[600];
+	struct stat st;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	__u64 id = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", line + 3);
+		if (!stat(path, &st))
+			id = st.st_ino;
+	}
+	fclose(f);
+	return id;
 }
 
 #endif /* CHECMATE_SELFTESTS_COMMON_H */

@@ -139,28 +139,6 @@ static int logged_arg(const char *arg)
 	return found;
 }
 
-/* The cgroup v2 id of this process: its cgroup directory's inode number. */
-static __u64 own_cgroup_id(void)
-{
-	char line[512], path[600];
-	struct stat st;
-	FILE *f = fopen("/proc/self/cgroup", "r");
-	__u64 id = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = 0;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", line + 3);
-		if (!stat(path, &st))
-			id = st.st_ino;
-	}
-	fclose(f);
-	return id;
-}
-
 /* The caller's fields of @k are this (single-threaded) process's. */
 static void expect_caller(struct __test_metadata *_metadata, const struct checmate_kernel_ctx *k)
 {

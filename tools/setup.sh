@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev bc flex bison libelf-dev libssl-dev
       pahole cpio qemu-system-x86 busybox-static make gcc libc6-dev git python3
       zstd xz-utils libelf-dev zlib1g-dev pkg-config libbpf-dev python3-docutils
-      python3-sphinx spin liburing-dev libcap-dev crun)
+      python3-sphinx spin liburing-dev libcap-dev crun python3-matplotlib)
 
 missing=()
 for p in "${pkgs[@]}"; do

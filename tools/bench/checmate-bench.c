@@ -6,21 +6,37 @@
  * instruction count and repeats exactly.
  *
  *   checmate-bench baseline|checmate|bpf
- *   checmate-bench egress CONFIG PIN_DIR
+ *   checmate-bench egress CONFIG PIN_DIR ENTRIES [all]
+ *   checmate-bench memory checmate|bpf
+ *   checmate-bench macro-prep
+ *   checmate-bench macro CONFIG [twins EGRESS_PIN_DIR INGRESS_PIN_DIR]
  *
  * Every mode first moves into the cgroup /sys/fs/cgroup/bench and loads the
  * same programs (8 Checmate and 8 BPF LSM allow-all programs per hook),
  * since holding BPF programs changes the cost of the operations themselves;
- * the modes differ only in what is attached. "egress" measures a policy that
- * tools/bench/guest.sh attached beforehand (the egress allowlist sample, or
- * its BPF LSM twin) with its maps pinned in PIN_DIR: it fills the allowlist
- * with 1,000 entries, the address the benchmark connects to among them, and
- * puts the bench cgroup into the policy's cgroup map.
- * Output lines: "BENCH <config> <op> <instructions per op>" and
- * "INFO <key> <value>".
+ * the modes differ only in what is attached. The checmate and bpf modes
+ * also grow file_open from 0 to 64 programs (CURVE lines: open+close at
+ * 0, 1, 2, 4, ... 64; LAT lines: one attach and one detach with k programs
+ * already there). "egress" measures a policy that tools/bench/guest.sh
+ * attached beforehand (the egress allowlist sample, or its BPF LSM twin)
+ * with its maps pinned in PIN_DIR: it fills the allowlist with ENTRIES
+ * entries, the address the benchmark connects to among them, and puts the
+ * bench cgroup into the policy's cgroup map. "memory" attaches programs to
+ * every hook and reports /proc/meminfo before and after (MEM lines).
+ * "macro" unpacks a tree of 2,000 files with busybox tar, reads it back,
+ * and makes 2,000 loopback TCP connections, in the cgroup the sample policy
+ * files aim at (MACRO lines); with "twins" it first attaches the BPF LSM
+ * stand-ins of the samples (see guest.sh) and fills the twins' maps.
+ * Output lines: "BENCH <config> <op> <instructions per op>",
+ * "CURVE <lsm> <programs> <instructions per open+close>",
+ * "LAT <lsm> attach|detach <programs already attached> <instructions>",
+ * "EGRESS <config> <entries> <instructions per socket+connect+close>",
+ * "MEM <lsm> <step> <attaches> <meminfo field> <kB>",
+ * "MACRO <config> <phase> <rep> <instructions>" and "INFO <key> <value>".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -32,8 +48,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +72,10 @@ static const struct {
 #define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
 
 static int cm_progs[NHOOKS][NPROGS], lsm_progs[NHOOKS][NPROGS];
+
+/* file_open's programs for the programs-per-hook curve (CURVE, LAT). */
+#define CURVE_MAX CHECMATE_MAX_PROGS_PER_HOOK
+static int curve_cm[CURVE_MAX], curve_lsm[CURVE_MAX];
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -156,6 +178,36 @@ static void load_all(void)
 				die("BPF_PROG_LOAD");
 		}
 	}
+	for (int i = 0; i < CURVE_MAX; i++) {
+		curve_cm[i] = load(BPF_PROG_TYPE_CHECMATE, CHECMATE_HOOK_FILE_OPEN, 0);
+		curve_lsm[i] = load(BPF_PROG_TYPE_LSM, BPF_LSM_MAC,
+				    btf_func_id("bpf_lsm_file_open"));
+		if (curve_cm[i] < 0 || curve_lsm[i] < 0)
+			die("BPF_PROG_LOAD (curve)");
+	}
+}
+
+/*
+ * Attach @fd to Checmate @hook (returns 0) or, for BPF LSM, open a link for
+ * it (returns the link's fd, which detaches when closed); -1 on failure.
+ */
+static int attach_prog(int bpf_lsm, unsigned int hook, int fd)
+{
+	union bpf_attr attr;
+
+	if (!bpf_lsm)
+		return prctl(PR_CHECMATE, CHECMATE_OP_ATTACH, hook, fd, 0) ? -1 : 0;
+	memset(&attr, 0, sizeof(attr));
+	attr.raw_tracepoint.prog_fd = fd;
+	return sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &attr);
+}
+
+static void detach_prog(int bpf_lsm, unsigned int hook, int fd, int link)
+{
+	if (bpf_lsm)
+		close(link);
+	else if (prctl(PR_CHECMATE, CHECMATE_OP_DETACH, hook, fd, 0))
+		die("CHECMATE_OP_DETACH");
 }
 
 /* Attach programs [from, to) of every hook. */
@@ -325,28 +377,73 @@ static void map_update(int map, const void *key, const void *value)
 
 #define BENCH_CGROUP "/sys/fs/cgroup/bench"
 
-/* Fill the egress policy's maps: 1,000 allowed (address, port) pairs. */
-static void egress_setup(const char *dir)
+struct egress_key {
+	__u32 family, port, addr[4];
+};
+
+/* Put @n keys of @size bytes at @keys, each with value 1, into @map. */
+static void map_fill(int map, const void *keys, size_t size, long n)
 {
-	struct {
-		__u32 family, port, addr[4];
-	} key;
+	static __u8 ones[8192];
+	const long chunk = sizeof(ones);
+	union bpf_attr attr;
+
+	memset(ones, 1, sizeof(ones));
+	for (long i = 0; i < n; i += chunk) {
+		long cnt = n - i < chunk ? n - i : chunk;
+
+		memset(&attr, 0, sizeof(attr));
+		attr.batch.map_fd = map;
+		attr.batch.keys = (unsigned long)((const char *)keys + i * size);
+		attr.batch.values = (unsigned long)ones;
+		attr.batch.count = cnt;
+		if (sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) || attr.batch.count != cnt)
+			die("BPF_MAP_UPDATE_BATCH");
+	}
+}
+
+/* The kernel's own account of a map's memory (fdinfo "memlock"), in bytes. */
+static long map_memlock(int map)
+{
+	char path[64], line[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", map);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * Fill the egress policy's maps: @n allowed (address, port) pairs, n - 1
+ * other hosts (10.x.y.z, port 443) and last the one connected to.
+ */
+static void egress_setup(const char *dir, const char *config, long n)
+{
 	int allow = obj_get(dir, "egress_allow"), cgroups = obj_get(dir, "egress_cgroup");
 	int cg = open(BENCH_CGROUP, O_RDONLY | O_DIRECTORY);
+	struct egress_key *keys = calloc(n, sizeof(*keys));
 	__u32 zero = 0, cg_fd = cg;
-	__u8 one = 1;
 
 	if (cg < 0)
 		die(BENCH_CGROUP);
+	if (!keys)
+		die("calloc");
 	map_update(cgroups, &zero, &cg_fd);
-	for (int i = 0; i < 1000; i++) {
-		memset(&key, 0, sizeof(key));
-		key.family = AF_INET;
-		/* 999 other hosts (10.0.x.y, port 443), then the one used. */
-		key.port = i < 999 ? 443 : 9;
-		key.addr[0] = i < 999 ? htonl(0x0a000000 + i) : htonl(INADDR_LOOPBACK);
-		map_update(allow, &key, &one);
+	for (long i = 0; i < n; i++) {
+		keys[i].family = AF_INET;
+		keys[i].port = i < n - 1 ? 443 : 9;
+		keys[i].addr[0] = i < n - 1 ? htonl(0x0a000000 + i) : htonl(INADDR_LOOPBACK);
 	}
+	map_fill(allow, keys, sizeof(*keys), n);
+	printf("INFO %s_%ld_map_bytes %ld\n", config, n, map_memlock(allow));
+	free(keys);
 	close(cg);
 	close(allow);
 	close(cgroups);
@@ -387,15 +484,534 @@ static void named_prog_info(const char *key, const char *prefix)
 	}
 }
 
-/* Run in the cgroup every configuration is measured in. */
-static void enter_bench_cgroup(void)
+/* now() called twice in a row: subtracted from single-operation timings. */
+static long long clock_cost(void)
 {
+	long long best = -1;
+
+	for (int i = 0; i < 100; i++) {
+		long long t0 = now(), t1 = now();
+
+		if (best < 0 || t1 - t0 < best)
+			best = t1 - t0;
+	}
+	return best;
+}
+
+/* Guest time the CPU spent idle so far (/proc/stat: idle + iowait), in ns. */
+static long long idle_ns(void)
+{
+	unsigned long long user, nice, sys, idle, iowait;
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		die("/proc/stat");
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle, &iowait);
+	fclose(f);
+	if (n != 5)
+		die("/proc/stat");
+	return (idle + iowait) * (1000000000LL / sysconf(_SC_CLK_TCK));
+}
+
+#define CURVE_ITERS 10000
+#define LAT_REPS 3
+
+/*
+ * Programs per hook: file_open from 0 to 64 programs. Before each attach,
+ * the same program is attached and detached LAT_REPS times, each timed
+ * alone; the smallest (no timer interrupt in it) is printed. BPF LSM stops
+ * where its trampoline is full (BPF_MAX_TRAMP_LINKS).
+ */
+static void curve(int bpf)
+{
+	static const int points[] = { 0, 1, 2, 4, 8, 16, 32, 64 };
+	const char *name = bpf ? "bpf-lsm" : "checmate";
+	const unsigned int hook = CHECMATE_HOOK_FILE_OPEN;
+	int *progs = bpf ? curve_lsm : curve_cm;
+	int links[CURVE_MAX], n = 0;
+	long long cc = clock_cost(), lat_total = 0, lat_idle = 0;
+
+	printf("INFO clock_pair_ns %lld\n", cc);
+	for (size_t p = 0; p < sizeof(points) / sizeof(points[0]); p++) {
+		long long t0;
+
+		for (; n < points[p]; n++) {
+			long long best_a = -1, best_d = -1;
+
+			long long i0 = idle_ns(), l0 = now();
+
+			for (int r = 0; r < LAT_REPS; r++) {
+				long long t1, t2, t3;
+				int link;
+
+				t1 = now();
+				link = attach_prog(bpf, hook, progs[n]);
+				t2 = now();
+				if (link < 0)
+					goto full;
+				detach_prog(bpf, hook, progs[n], link);
+				t3 = now();
+				if (best_a < 0 || t2 - t1 < best_a)
+					best_a = t2 - t1;
+				if (best_d < 0 || t3 - t2 < best_d)
+					best_d = t3 - t2;
+			}
+			lat_total += now() - l0;
+			lat_idle += idle_ns() - i0;
+			printf("LAT %s attach %d %lld\nLAT %s detach %d %lld\n",
+			       name, n, best_a - cc, name, n, best_d - cc);
+			links[n] = attach_prog(bpf, hook, progs[n]);
+			if (links[n] < 0)
+				goto full;
+		}
+		for (int i = 0; i < CURVE_ITERS / 10; i++)
+			op_open();
+		t0 = now();
+		for (int i = 0; i < CURVE_ITERS; i++)
+			op_open();
+		printf("CURVE %s %d %lld\n", name, n, (now() - t0) / CURVE_ITERS);
+		fflush(stdout);
+	}
+	goto out;
+full:
+	printf("INFO %s_file_open_max_progs %d\nINFO %s_file_open_full_errno %d\n",
+	       name, n, name, errno);
+out:
+	/* How much of the attach/detach time the CPU waited (e.g. for RCU). */
+	printf("INFO %s_lat_total_ns %lld\nINFO %s_lat_idle_ns %lld\n", name, lat_total,
+	       name, lat_idle);
+	for (int i = n - 1; i >= 0; i--)
+		detach_prog(bpf, hook, progs[i], links[i]);
+	fflush(stdout);
+}
+
+/*
+ * Checmate's hooks by number; BPF LSM's are bpf_lsm_<name>. The memory
+ * benchmark uses these, on both sides (hooks added later are not in it).
+ */
+static const char *const hook_names[] = {
+	[CHECMATE_HOOK_SOCKET_CREATE] = "socket_create",
+	[CHECMATE_HOOK_SOCKET_BIND] = "socket_bind",
+	[CHECMATE_HOOK_SOCKET_CONNECT] = "socket_connect",
+	[CHECMATE_HOOK_SOCKET_LISTEN] = "socket_listen",
+	[CHECMATE_HOOK_SOCKET_ACCEPT] = "socket_accept",
+	[CHECMATE_HOOK_SOCKET_SENDMSG] = "socket_sendmsg",
+	[CHECMATE_HOOK_SOCKET_RECVMSG] = "socket_recvmsg",
+	[CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB] = "socket_sock_rcv_skb",
+	[CHECMATE_HOOK_INET_CONN_REQUEST] = "inet_conn_request",
+	[CHECMATE_HOOK_FILE_OPEN] = "file_open",
+	[CHECMATE_HOOK_FILE_PERMISSION] = "file_permission",
+	[CHECMATE_HOOK_INODE_CREATE] = "inode_create",
+	[CHECMATE_HOOK_TASK_ALLOC] = "task_alloc",
+	[CHECMATE_HOOK_BPRM_CHECK_SECURITY] = "bprm_check_security",
+	[CHECMATE_HOOK_PTRACE_ACCESS_CHECK] = "ptrace_access_check",
+	[CHECMATE_HOOK_PTRACE_TRACEME] = "ptrace_traceme",
+	[CHECMATE_HOOK_TASK_KILL] = "task_kill",
+	[CHECMATE_HOOK_SB_MOUNT] = "sb_mount",
+	[CHECMATE_HOOK_SB_UMOUNT] = "sb_umount",
+	[CHECMATE_HOOK_PATH_CHROOT] = "path_chroot",
+	[CHECMATE_HOOK_PATH_MKNOD] = "path_mknod",
+	[CHECMATE_HOOK_PATH_MKDIR] = "path_mkdir",
+	[CHECMATE_HOOK_PATH_SYMLINK] = "path_symlink",
+	[CHECMATE_HOOK_PATH_LINK] = "path_link",
+	[CHECMATE_HOOK_PATH_RENAME] = "path_rename",
+	[CHECMATE_HOOK_SB_KERN_MOUNT] = "sb_kern_mount",
+	[CHECMATE_HOOK_MOVE_MOUNT] = "move_mount",
+	[CHECMATE_HOOK_SB_PIVOTROOT] = "sb_pivotroot",
+	[CHECMATE_HOOK_UNIX_STREAM_CONNECT] = "unix_stream_connect",
+	[CHECMATE_HOOK_UNIX_MAY_SEND] = "unix_may_send",
+	[CHECMATE_HOOK_USERNS_CREATE] = "userns_create",
+	[CHECMATE_HOOK_BPRM_CREDS_FROM_FILE] = "bprm_creds_from_file",
+	[CHECMATE_HOOK_MMAP_FILE] = "mmap_file",
+	[CHECMATE_HOOK_FILE_MPROTECT] = "file_mprotect",
+	[CHECMATE_HOOK_KERNEL_MODULE_REQUEST] = "kernel_module_request",
+	[CHECMATE_HOOK_KERNEL_READ_FILE] = "kernel_read_file",
+	[CHECMATE_HOOK_KERNEL_LOAD_DATA] = "kernel_load_data",
+	[CHECMATE_HOOK_CAPABLE] = "capable",
+	[CHECMATE_HOOK_TASK_FIX_SETUID] = "task_fix_setuid",
+	[CHECMATE_HOOK_TASK_FIX_SETGID] = "task_fix_setgid",
+	[CHECMATE_HOOK_CAPSET] = "capset",
+	[CHECMATE_HOOK_TASK_PRCTL] = "task_prctl",
+};
+
+#define NNAMED ((int)(sizeof(hook_names) / sizeof(hook_names[0])))
+
+/* An allow-all BPF LSM program on bpf_lsm_<name>, or -1. */
+static int load_lsm(const char *name)
+{
+	char fn[64];
+	int id;
+
+	snprintf(fn, sizeof(fn), "bpf_lsm_%s", name);
+	id = btf_func_id(fn);
+	return id < 0 ? -1 : load(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, id);
+}
+
+static void meminfo(const char *lsm, const char *step, int attaches)
+{
+	static const char *const keys[] = { "MemFree", "Slab", "SUnreclaim", "Percpu",
+					    "VmallocUsed" };
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256], key[64];
+	long kb;
+
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (sscanf(line, "%63[^:]: %ld", key, &kb) == 2 && !strcmp(key, keys[k]))
+				printf("MEM %s %s %d %s %ld\n", lsm, step, attaches, key, kb);
+	fclose(f);
+	fflush(stdout);
+}
+
+/* Let deferred frees (RCU, RCU tasks, workqueues) run before a reading. */
+static void settle(void)
+{
+	for (int i = 0; i < 3; i++) {
+		sync();
+		sleep(1);
+	}
+}
+
+#define MEM_PROGS 32
+
+/*
+ * Memory of attached programs: MEM_PROGS loaded programs on every hook both
+ * LSMs have (of hook_names, but task_prctl), /proc/meminfo read before any
+ * is attached, after the first on each hook, after the other MEM_PROGS - 1, and after detaching them all.
+ * The programs are loaded before the first reading: only what attaching
+ * allocates is counted.
+ */
+static void memory(int bpf)
+{
+	const char *lsm = bpf ? "bpf-lsm" : "checmate";
+	static int fds[NNAMED][MEM_PROGS], links[NNAMED][MEM_PROGS];
+	int usable[NNAMED] = { 0 }, nhooks = 0, n;
+	struct rlimit rl = { 4096, 4096 };
+
+	/* Over a thousand programs, each an fd. */
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("RLIMIT_NOFILE");
+	for (int h = 1; h < NNAMED; h++) {
+		int i;
+
+		/*
+		 * Not task_prctl: an allow-all BPF LSM program there makes
+		 * every prctl() return 0 without doing anything.
+		 */
+		if (!hook_names[h] || !strcmp(hook_names[h], "task_prctl"))
+			continue;
+		for (i = 0; i < MEM_PROGS; i++) {
+			fds[h][i] = bpf ? load_lsm(hook_names[h]) :
+					  load(BPF_PROG_TYPE_CHECMATE, h, 0);
+			if (fds[h][i] < 0)
+				break;
+		}
+		if (i == MEM_PROGS) {
+			usable[h] = 1;
+			nhooks++;
+		} else {
+			printf("INFO %s_mem_skipped_hook_%d %d\n", lsm, h, errno);
+			while (i-- > 0)
+				close(fds[h][i]);
+		}
+	}
+	settle();
+	meminfo(lsm, "before", 0);
+	n = 0;
+	for (int h = 1; h < NNAMED; h++) {
+		if (!usable[h])
+			continue;
+		links[h][0] = attach_prog(bpf, h, fds[h][0]);
+		if (links[h][0] < 0)
+			die("attach (memory)");
+		n++;
+	}
+	settle();
+	meminfo(lsm, "first", n);
+	n = 0;
+	for (int h = 1; h < NNAMED; h++) {
+		if (!usable[h])
+			continue;
+		for (int i = 1; i < MEM_PROGS; i++) {
+			links[h][i] = attach_prog(bpf, h, fds[h][i]);
+			if (links[h][i] < 0)
+				die("attach (memory)");
+			n++;
+		}
+	}
+	settle();
+	meminfo(lsm, "more", n);
+	for (int h = 1; h < NNAMED; h++) {
+		if (!usable[h])
+			continue;
+		for (int i = MEM_PROGS - 1; i >= 0; i--)
+			detach_prog(bpf, h, fds[h][i], links[h][i]);
+	}
+	settle();
+	meminfo(lsm, "detached", 0);
+	printf("INFO %s_mem_hooks %d\nINFO %s_mem_progs_per_hook %d\n", lsm, nhooks, lsm,
+	       MEM_PROGS);
+}
+
+#define MACRO_CGROUP "/sys/fs/cgroup/container"	/* what the samples' .toml files aim at */
+#define MACRO_TAR "/tmp/macro-tree.tar"
+#define MACRO_DIRS 40
+#define MACRO_FILES 50		/* per directory: 2,000 files */
+#define MACRO_CONNS 2000
+/* Allowed by samples/egress_allowlist.toml and ingress_filter.toml. */
+#define MACRO_PORT 4242
+#define MACRO_REPS 3
+
+/* Run a command (found in PATH) and wait for it; it must succeed. */
+static void run_cmd(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		die(argv[0]);
+}
+
+/* The tree the macro benchmark unpacks, as a tar file made with busybox tar. */
+static void macro_prep(void)
+{
+	static char buf[8192];
+	char path[128];
+	long bytes = 0;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = 'a' + i % 26;
+	mkdir("/tmp/macro-src", 0755);
+	for (int d = 0; d < MACRO_DIRS; d++) {
+		snprintf(path, sizeof(path), "/tmp/macro-src/d%02d", d);
+		if (mkdir(path, 0755))
+			die(path);
+		for (int f = 0; f < MACRO_FILES; f++) {
+			/* 0 to 8191 bytes, spread evenly: 4 KiB on average. */
+			size_t len = ((d * MACRO_FILES + f) * 7919UL) % sizeof(buf);
+			int fd;
+
+			snprintf(path, sizeof(path), "/tmp/macro-src/d%02d/f%02d.txt", d, f);
+			fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+			if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+				die(path);
+			close(fd);
+			bytes += len;
+		}
+	}
+	run_cmd((char *const[]){ "tar", "-cf", MACRO_TAR, "-C", "/tmp/macro-src", ".", NULL });
+	run_cmd((char *const[]){ "rm", "-rf", "/tmp/macro-src", NULL });
+	printf("INFO macro_files %d\nINFO macro_dirs %d\nINFO macro_bytes %ld\n",
+	       MACRO_DIRS * MACRO_FILES, MACRO_DIRS, bytes);
+}
+
+/* Read every file under @dir to its end; returns the bytes read. */
+static long read_tree(const char *dir)
+{
+	static char buf[65536];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	long total = 0;
+
+	if (!d)
+		die(dir);
+	while ((e = readdir(d))) {
+		char path[512];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR) {
+			total += read_tree(path);
+		} else {
+			int fd = open(path, O_RDONLY);
+			ssize_t n;
+
+			if (fd < 0)
+				die(path);
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				total += n;
+			close(fd);
+		}
+	}
+	closedir(d);
+	return total;
+}
+
+static int tcp_listener(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(MACRO_PORT) };
+	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) || listen(s, 64))
+		die("listener");
+	return s;
+}
+
+/*
+ * One loopback TCP exchange: connect, accept, 64 bytes sent and received,
+ * both ends closed. The client closes with SO_LINGER 0 (a reset), so that
+ * no TIME_WAIT socket is left to make later runs slower than earlier ones.
+ */
+static void tcp_once(int l)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(MACRO_PORT) };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char buf[64] = "checmate";
+	int c = socket(AF_INET, SOCK_STREAM, 0), a;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (c < 0 || connect(c, (struct sockaddr *)&sin, sizeof(sin)))
+		die("tcp connect");
+	a = accept(l, NULL, NULL);
+	if (a < 0 || send(c, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    recv(a, buf, sizeof(buf), MSG_WAITALL) != sizeof(buf))
+		die("tcp send/recv");
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c);
+	close(a);
+}
+
+/*
+ * The hooks of the samples other than egress_allowlist and ingress_filter,
+ * which have no BPF LSM twin: there the BPF LSM configuration attaches an
+ * allow-all program instead (a lower bound for a twin's cost).
+ */
+static const char *const twin_allow_all[] = {
+	/* file_rate_limit */
+	"path_mknod", "path_mkdir", "path_symlink", "path_link", "path_rename",
+	"path_chroot", "sb_mount", "sb_kern_mount", "move_mount", "sb_pivotroot", /* hardchroot */
+	"bprm_creds_from_file",			/* no_setid_exec */
+	"userns_create",			/* no_userns */
+	"socket_bind",				/* port_map */
+	"sb_umount",				/* umount_locked */
+	"unix_stream_connect", "unix_may_send",	/* unix_allowlist */
+	"ptrace_access_check",			/* yama_ptrace */
+};
+
+#define NTWINS (sizeof(twin_allow_all) / sizeof(twin_allow_all[0]))
+
+/* The twins' maps, as samples/egress_allowlist.toml and ingress_filter.toml fill the samples'. */
+static void twin_maps(const char *egress_dir, const char *ingress_dir)
+{
+	struct egress_key ek[2] = {
+		{ .family = AF_INET, .port = MACRO_PORT },
+		{ .family = AF_INET, .port = 0 },
+	};
+	struct {
+		__u64 cgroup_id;
+		__u32 port, reserved;
+	} cp[2];
+	struct {
+		__u64 cgroup_id;
+		struct egress_key peer;	/* same layout as struct ingress_key */
+	} ca;
+	int cg = open(MACRO_CGROUP, O_RDONLY | O_DIRECTORY);
+	__u32 zero = 0, cg_fd = cg;
+	__u8 one = 1;
+	struct stat st;
+	int m;
+
+	if (cg < 0 || fstat(cg, &st))
+		die(MACRO_CGROUP);
+	m = obj_get(egress_dir, "egress_cgroup");
+	map_update(m, &zero, &cg_fd);
+	close(m);
+	ek[0].addr[0] = htonl(INADDR_LOOPBACK);
+	ek[1].addr[0] = htonl(0x0a000035);	/* 10.0.0.53 */
+	m = obj_get(egress_dir, "egress_allow");
+	map_update(m, &ek[0], &one);
+	map_update(m, &ek[1], &one);
+	close(m);
+	memset(cp, 0, sizeof(cp));
+	/* A cgroup v2 id is the cgroup's inode number. */
+	cp[0].cgroup_id = st.st_ino;
+	cp[1].cgroup_id = st.st_ino;
+	cp[0].port = MACRO_PORT;
+	cp[1].port = 4244;
+	m = obj_get(ingress_dir, "ingress_cg_ports");
+	map_update(m, &cp[0], &one);
+	map_update(m, &cp[1], &one);
+	close(m);
+	memset(&ca, 0, sizeof(ca));
+	ca.cgroup_id = st.st_ino;
+	ca.peer = ek[0];
+	m = obj_get(ingress_dir, "ingress_cg_allow");
+	map_update(m, &ca, &one);
+	close(m);
+	close(cg);
+}
+
+/*
+ * The macro benchmark, in MACRO_CGROUP: unpack MACRO_TAR with busybox tar
+ * and read the tree back, then MACRO_CONNS loopback TCP exchanges; once to
+ * warm up, then MACRO_REPS times, each phase timed. Every configuration
+ * loads the same allow-all BPF LSM programs (state matching, as above);
+ * with @twins they are attached and the twins' maps are filled.
+ */
+static void macro(const char *config, int twins, const char *egress_dir, const char *ingress_dir)
+{
+	int fds[NTWINS], l;
+	long bytes = 0;
+
+	for (size_t i = 0; i < NTWINS; i++) {
+		fds[i] = load_lsm(twin_allow_all[i]);
+		if (fds[i] < 0)
+			die(twin_allow_all[i]);
+	}
+	if (twins) {
+		twin_maps(egress_dir, ingress_dir);
+		for (size_t i = 0; i < NTWINS; i++)
+			if (attach_prog(1, 0, fds[i]) < 0)	/* kept open: attached until exit */
+				die(twin_allow_all[i]);
+	}
+	l = tcp_listener();
+	mkdir("/tmp/macro", 0755);
+	for (int rep = -1; rep < MACRO_REPS; rep++) {
+		long long t0, t1, t2, t3;
+
+		t0 = now();
+		run_cmd((char *const[]){ "tar", "-xf", MACRO_TAR, "-C", "/tmp/macro", NULL });
+		t1 = now();
+		bytes = read_tree("/tmp/macro");
+		t2 = now();
+		run_cmd((char *const[]){ "rm", "-rf", "/tmp/macro", NULL });
+		if (mkdir("/tmp/macro", 0755))
+			die("/tmp/macro");
+		t3 = now();
+		for (int i = 0; i < (rep < 0 ? MACRO_CONNS / 10 : MACRO_CONNS); i++)
+			tcp_once(l);
+		if (rep >= 0)
+			printf("MACRO %s unpack %d %lld\nMACRO %s readback %d %lld\n"
+			       "MACRO %s tcp %d %lld\n", config, rep, t1 - t0, config, rep,
+			       t2 - t1, config, rep, now() - t3);
+		fflush(stdout);
+	}
+	printf("INFO macro_readback_bytes %ld\n", bytes);
+	close(l);
+}
+
+/* Run in the cgroup every configuration is measured in. */
+static void enter_cgroup(const char *cg)
+{
+	char path[128];
 	int procs;
 
-	mkdir(BENCH_CGROUP, 0755);
-	procs = open(BENCH_CGROUP "/cgroup.procs", O_WRONLY);
+	mkdir(cg, 0755);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	procs = open(path, O_WRONLY);
 	if (procs < 0 || write(procs, "0", 1) != 1)
-		die(BENCH_CGROUP "/cgroup.procs");
+		die(path);
 	close(procs);
 }
 
@@ -407,11 +1023,25 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "noop"))
 		return 0;
 	self_exe = argv[0];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(mode, "macro-prep")) {
+		macro_prep();
+		return 0;
+	}
+	if (!strcmp(mode, "macro") && (argc == 3 || (argc == 6 && !strcmp(argv[3], "twins")))) {
+		enter_cgroup(MACRO_CGROUP);
+		macro(argv[2], argc == 6, argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL);
+		return 0;
+	}
+	if (!strcmp(mode, "memory") && argc == 3) {
+		memory(!strcmp(argv[2], "bpf"));
+		return 0;
+	}
 	fd = open("/tmp/checmate-bench", O_CREAT | O_WRONLY, 0600);
 	if (fd < 0)
 		die("create");
 	close(fd);
-	enter_bench_cgroup();
+	enter_cgroup(BENCH_CGROUP);
 	load_all();
 	if (!strcmp(mode, "baseline")) {
 		measure("baseline");
@@ -422,6 +1052,7 @@ int main(int argc, char **argv)
 
 		snprintf(config, sizeof(config), "%s-idle", name);
 		measure(config);
+		curve(bpf);
 		attach(bpf, 0, 1);
 		snprintf(config, sizeof(config), "%s-1", name);
 		measure(config);
@@ -433,15 +1064,29 @@ int main(int argc, char **argv)
 			reset_all();
 		}
 		prog_info(bpf ? "bpf_lsm_prog" : "checmate_prog", bpf ? lsm_progs[0][0] : cm_progs[0][0]);
-	} else if (!strcmp(mode, "egress") && argc == 4) {
+	} else if (!strcmp(mode, "egress") && (argc == 5 || argc == 6)) {
 		int bpf = !strncmp(argv[2], "bpf", 3);
+		long n = atol(argv[4]);
+		long long t0;
 
-		egress_setup(argv[3]);
-		measure(argv[2]);
+		if (n < 1)
+			die("entries");
+		egress_setup(argv[3], argv[2], n);
+		for (int i = 0; i < 500; i++)
+			op_connect();
+		t0 = now();
+		for (int i = 0; i < 5000; i++)
+			op_connect();
+		printf("EGRESS %s %ld %lld\n", argv[2], n, (now() - t0) / 5000);
+		if (argc == 6)
+			measure(argv[2]);
 		named_prog_info(bpf ? "egress_lsm" : "egress_policy", bpf ? "egress_lsm" : "egress_conn");
 	} else {
 		fprintf(stderr, "usage: checmate-bench baseline|checmate|bpf\n"
-			"       checmate-bench egress CONFIG PIN_DIR\n");
+			"       checmate-bench egress CONFIG PIN_DIR ENTRIES [all]\n"
+			"       checmate-bench memory checmate|bpf\n"
+			"       checmate-bench macro-prep\n"
+			"       checmate-bench macro CONFIG [twins EGRESS_PIN_DIR INGRESS_PIN_DIR]\n");
 		return 2;
 	}
 	return 0;

@@ -9,7 +9,7 @@
  *   checmate-bench egress CONFIG PIN_DIR ENTRIES [all]
  *   checmate-bench memory checmate|bpf
  *   checmate-bench macro-prep
- *   checmate-bench macro CONFIG [twins EGRESS_PIN_DIR INGRESS_PIN_DIR]
+ *   checmate-bench macro CONFIG [twins|maps EGRESS_PIN_DIR INGRESS_PIN_DIR]
  *
  * Every mode first moves into the cgroup /sys/fs/cgroup/bench and loads the
  * same programs (8 Checmate and 8 BPF LSM allow-all programs per hook),
@@ -26,7 +26,8 @@
  * "macro" unpacks a tree of 2,000 files with busybox tar, reads it back,
  * and makes 2,000 loopback TCP connections, in the cgroup the sample policy
  * files aim at (MACRO lines); with "twins" it first attaches the BPF LSM
- * stand-ins of the samples (see guest.sh) and fills the twins' maps.
+ * stand-ins of the samples (see guest.sh) and fills the twins' maps; with
+ * "maps" it only fills the maps (of one twin, the other's directory "-").
  * Output lines: "BENCH <config> <op> <instructions per op>",
  * "CURVE <lsm> <programs> <instructions per open+close>",
  * "LAT <lsm> attach|detach <programs already attached> <instructions>",
@@ -922,17 +923,22 @@ static void twin_maps(const char *egress_dir, const char *ingress_dir)
 	struct stat st;
 	int m;
 
+	ek[0].addr[0] = htonl(INADDR_LOOPBACK);
+	ek[1].addr[0] = htonl(0x0a000035);	/* 10.0.0.53 */
 	if (cg < 0 || fstat(cg, &st))
 		die(MACRO_CGROUP);
+	if (!strcmp(egress_dir, "-"))
+		goto ingress;
 	m = obj_get(egress_dir, "egress_cgroup");
 	map_update(m, &zero, &cg_fd);
 	close(m);
-	ek[0].addr[0] = htonl(INADDR_LOOPBACK);
-	ek[1].addr[0] = htonl(0x0a000035);	/* 10.0.0.53 */
 	m = obj_get(egress_dir, "egress_allow");
 	map_update(m, &ek[0], &one);
 	map_update(m, &ek[1], &one);
 	close(m);
+ingress:
+	if (!strcmp(ingress_dir, "-"))
+		goto out;
 	memset(cp, 0, sizeof(cp));
 	/* A cgroup v2 id is the cgroup's inode number. */
 	cp[0].cgroup_id = st.st_ino;
@@ -949,6 +955,7 @@ static void twin_maps(const char *egress_dir, const char *ingress_dir)
 	m = obj_get(ingress_dir, "ingress_cg_allow");
 	map_update(m, &ca, &one);
 	close(m);
+out:
 	close(cg);
 }
 
@@ -957,7 +964,8 @@ static void twin_maps(const char *egress_dir, const char *ingress_dir)
  * and read the tree back, then MACRO_CONNS loopback TCP exchanges; once to
  * warm up, then MACRO_REPS times, each phase timed. Every configuration
  * loads the same allow-all BPF LSM programs (state matching, as above);
- * with @twins they are attached and the twins' maps are filled.
+ * with @twins 2 they are attached, and with @twins 1 or 2 the twins' maps
+ * in @egress_dir and @ingress_dir ("-": that twin is not loaded) filled.
  */
 static void macro(const char *config, int twins, const char *egress_dir, const char *ingress_dir)
 {
@@ -969,8 +977,9 @@ static void macro(const char *config, int twins, const char *egress_dir, const c
 		if (fds[i] < 0)
 			die(twin_allow_all[i]);
 	}
-	if (twins) {
+	if (twins)
 		twin_maps(egress_dir, ingress_dir);
+	if (twins == 2) {
 		for (size_t i = 0; i < NTWINS; i++)
 			if (attach_prog(1, 0, fds[i]) < 0)	/* kept open: attached until exit */
 				die(twin_allow_all[i]);
@@ -1028,9 +1037,11 @@ int main(int argc, char **argv)
 		macro_prep();
 		return 0;
 	}
-	if (!strcmp(mode, "macro") && (argc == 3 || (argc == 6 && !strcmp(argv[3], "twins")))) {
+	if (!strcmp(mode, "macro") && (argc == 3 || (argc == 6 && (!strcmp(argv[3], "twins") ||
+								 !strcmp(argv[3], "maps"))))) {
 		enter_cgroup(MACRO_CGROUP);
-		macro(argv[2], argc == 6, argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL);
+		macro(argv[2], argc == 3 ? 0 : !strcmp(argv[3], "twins") ? 2 : 1,
+		      argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL);
 		return 0;
 	}
 	if (!strcmp(mode, "memory") && argc == 3) {
@@ -1086,7 +1097,8 @@ int main(int argc, char **argv)
 			"       checmate-bench egress CONFIG PIN_DIR ENTRIES [all]\n"
 			"       checmate-bench memory checmate|bpf\n"
 			"       checmate-bench macro-prep\n"
-			"       checmate-bench macro CONFIG [twins EGRESS_PIN_DIR INGRESS_PIN_DIR]\n");
+			"       checmate-bench macro CONFIG [twins|maps EGRESS_PIN_DIR "
+			"INGRESS_PIN_DIR]\n");
 		return 2;
 	}
 	return 0;

@@ -6,9 +6,10 @@
 # checmate, bpf: the operations idle, with 1 and 8 allow-all programs and
 # with 0..64 on file_open (checmate-bench); the egress allowlist sample
 # (checmatectl) or its BPF LSM twin (bpftool) with 10 to 1,000,000 entries;
-# the macro benchmark idle, then with every sample policy applied from its
-# policy file (checmate) or with the BPF LSM twins (bpf); last, the memory
-# of programs attached to every hook.
+# the macro benchmark idle, with the egress and the ingress policy alone,
+# then with every sample policy applied from its policy file (checmate) or
+# with the BPF LSM twins (bpf); last, the memory of programs attached to
+# every hook.
 set -e
 mode=$1
 CTL=./checmatectl
@@ -16,6 +17,17 @@ CTL=./checmatectl
 POLICIES="egress_allowlist file_rate_limit hardchroot ingress_filter no_setid_exec
 no_userns port_map umount_locked unix_allowlist yama_ptrace"
 ENTRIES="10 1000 100000 1000000"
+
+# A BPF LSM twin (tools/bench/*_lsm.bpf.c) loaded and attached with its
+# links and maps pinned, or detached and unloaded.
+twin_load() {
+	mkdir -p /sys/fs/bpf/tw-$1
+	./bpftool prog loadall bench/$1_lsm.bpf.o /sys/fs/bpf/tw-link-$1 \
+		pinmaps /sys/fs/bpf/tw-$1 autoattach
+}
+twin_unload() {
+	rm -rf /sys/fs/bpf/tw-link-$1 /sys/fs/bpf/tw-$1
+}
 
 ./checmate-bench "$mode"
 mkdir -p /sys/fs/cgroup/container
@@ -39,6 +51,12 @@ checmate)
 		rm -rf /sys/fs/bpf/egress-$n
 	done
 	./checmate-bench macro checmate-idle
+	# The network policies one at a time, then every sample.
+	for p in egress_allowlist ingress_filter; do
+		$CTL apply -f samples/$p.toml >/dev/null
+		./checmate-bench macro checmate-only-${p%%_*}
+		$CTL delete ${p%%_*} >/dev/null
+	done
 	# file_rate_limit's 100 names a second would refuse the unpack (2,000
 	# names in well under a guest second): its limit is raised, as
 	# container_test.sh raises it, so that it counts and never refuses.
@@ -70,13 +88,16 @@ bpf)
 		rm -rf /sys/fs/bpf/twin-link-$n /sys/fs/bpf/twin-$n
 	done
 	./checmate-bench macro bpf-lsm-idle
-	for t in egress ingress; do
-		mkdir -p /sys/fs/bpf/tw-$t
-		./bpftool prog loadall bench/${t}_lsm.bpf.o /sys/fs/bpf/tw-link-$t \
-			pinmaps /sys/fs/bpf/tw-$t autoattach
-	done
+	# The network twins one at a time, then all of them.
+	twin_load ingress
+	./checmate-bench macro bpf-lsm-only-ingress maps - /sys/fs/bpf/tw-ingress
+	twin_unload ingress
+	twin_load egress
+	./checmate-bench macro bpf-lsm-only-egress maps /sys/fs/bpf/tw-egress -
+	twin_load ingress
 	./checmate-bench macro bpf-lsm-twins twins /sys/fs/bpf/tw-egress /sys/fs/bpf/tw-ingress
-	rm -rf /sys/fs/bpf/tw-*
+	twin_unload egress
+	twin_unload ingress
 	./checmate-bench memory bpf
 	;;
 esac

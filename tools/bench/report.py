@@ -1,16 +1,25 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turn checmate-bench output into a table, a JSON file and an rst table.
+"""Turn checmate-bench output into tables, a JSON file, rst includes and plots.
 
-usage: report.py RAW JSON [RST]
+usage: report.py RAW JSON [RST [CURVES_RST SVG_DIR]]
+
+RST gets the table of operations (checmate-bench.inc); CURVES_RST the
+curves, the memory and the macro benchmark (checmate-bench-curves.inc),
+whose plots are written as SVG into SVG_DIR. Every figure comes from RAW.
 """
 import json
 import sys
 
+import curves
+
 raw, dest = sys.argv[1], sys.argv[2]
 bench, info = {}, {}
-for line in open(raw):
+lines = open(raw).read().splitlines()
+for line in lines:
     parts = line.split()
+    if not parts:
+        continue
     if parts[0] == "BENCH":
         bench.setdefault(parts[1], {})[parts[2]] = int(parts[3])
     elif parts[0] == "INFO":
@@ -127,7 +136,12 @@ if len(sys.argv) > 3:
                 f"{info.get('checmate_prog_jited_bytes')} bytes once JITed; an attach + detach "
                 f"pair costs {info.get('attach_detach_pair_ns')} instructions (no grace period "
                 f"is waited for).\n")
+more = curves.parse(lines, base)
+curves.print_text(more)
+if len(sys.argv) > 5:
+    curves.write_rst(more, sys.argv[4], sys.argv[5])
 json.dump({"method": "QEMU TCG -icount shift=0,sleep=off, 1 vCPU; instructions per op",
-           "table": table, "summary": summary, "info": info}, open(dest, "w"), indent=2)
+           "table": table, "summary": summary, "info": info, **more},
+          open(dest, "w"), indent=2)
 print()
 print(f"JSON: {dest}")

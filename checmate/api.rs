@@ -4,6 +4,7 @@
 //! Every argument is checked and turned into a typed [`Request`] before
 //! anything changes; `progs.rs` then carries it out.
 
+use crate::admin;
 use crate::bpf::Prog;
 use crate::hooks::Hook;
 use crate::progs::{self, Mode};
@@ -172,31 +173,31 @@ fn execute(req: Request) -> Result {
     }
 }
 
-/// The `task_prctl` LSM hook: Checmate owns `PR_CHECMATE` and leaves every
-/// other option to the other LSMs (`-ENOSYS`).
+/// The `pre` function of the `task_prctl` hook: Checmate owns
+/// `PR_CHECMATE` (`Some`: the call's result, no program runs) and leaves
+/// every other option to the hook's programs and the other LSMs (`None`).
 ///
 /// # Safety
 ///
 /// Called by the LSM framework from `prctl(2)`, in process context; the
 /// arguments are the caller's integers (user pointers among them are only
 /// used through `UserSlice`).
-pub(crate) unsafe extern "C" fn task_prctl(
+pub(crate) unsafe fn task_prctl(
     option: c_int,
     op: c_ulong,
     a3: c_ulong,
     a4: c_ulong,
     a5: c_ulong,
-) -> c_int {
+) -> Option<c_int> {
     if option as u32 != bindings::PR_CHECMATE {
-        return -(bindings::ENOSYS as c_int);
+        return None;
     }
-    // `capable()` checks the initial user namespace: a namespaced root fails.
-    // SAFETY: `capable` may be called from any process context.
-    if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) } {
-        return -(bindings::EPERM as c_int);
+    // Checmate's own check, which no program on `capable` can refuse.
+    if !admin::capable() {
+        return Some(-(bindings::EPERM as c_int));
     }
-    match parse(op, a3, a4, a5).and_then(execute) {
+    Some(match parse(op, a3, a4, a5).and_then(execute) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
-    }
+    })
 }

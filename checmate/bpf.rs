@@ -4,7 +4,7 @@
 //! to loaded programs.
 
 use crate::errno;
-use crate::hooks::{Hook, HookType};
+use crate::hooks::{CallContext, Hook, HookType};
 use crate::rcu::ReadGuard;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -96,7 +96,8 @@ fn reads_kernel_memory(func: bindings::bpf_func_id) -> bool {
 }
 
 /// Helpers that describe the current task: meaningless (and refused) on
-/// hooks that run in softirq, where `current` is whatever was interrupted.
+/// hooks called in interrupt or softirq context or for another actor
+/// (`CallContext::Irq`), where `current` is whatever was interrupted.
 fn reads_current(func: bindings::bpf_func_id) -> bool {
     matches!(
         func,
@@ -155,7 +156,7 @@ unsafe extern "C" fn get_func_proto(
     let Some(hook) = (unsafe { prog_hook(prog) }) else {
         return core::ptr::null();
     };
-    if reads_current(func) && hook.desc().softirq {
+    if reads_current(func) && hook.desc().context == CallContext::Irq {
         return core::ptr::null();
     }
     if reads_kernel_memory(func) {

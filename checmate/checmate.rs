@@ -26,6 +26,8 @@
 //! - `securityfs.rs`: /sys/kernel/security/checmate/hooks;
 //! - `switch.rs`: turning a hook's static call on and off (idle costs nothing);
 //! - `api.rs`: the prctl API, where all user input is checked;
+//! - `admin.rs`: Checmate's own privilege check, which no program on the
+//!   `capable` hook can refuse;
 //! - `guard.rs`: the `bpf` hook: no cgroup program may rewrite an address
 //!   after a locked hook decided on it.
 
@@ -38,6 +40,7 @@ use kernel::prelude::*;
 /// Prefix of this crate's `pr_*!` messages (a built-in object has no `module!`).
 const __LOG_PREFIX: &[u8] = b"checmate\0";
 
+mod admin;
 mod api;
 mod bpf;
 mod creds;

@@ -1,19 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Credential contexts (`struct checmate_cred_ctx`): `userns_create`
-//! (`kernel/user_namespace.c`, for `clone()` and `unshare()`).
+//! (`kernel/user_namespace.c`, for `clone()` and `unshare()`), `capable`
+//! (`security/commoncap.c`'s callers, everywhere), `task_fix_setuid` and
+//! `task_fix_setgid` (`kernel/sys.c`), `capset` (`kernel/capability.c`),
+//! `task_prctl` (`kernel/sys.c`).
 //!
-//! Called in process context by the creating task, with the credentials it
-//! is preparing (a copy of its own, not yet shared with anyone). The fill
-//! only reads them.
+//! `capable` is called from any context a capability is checked in: under
+//! spinlocks (`task_lock()` in `__ptrace_may_access()`), under RCU, with
+//! another task's credentials (`has_capability()`) or an open file's
+//! (`file_ns_capable()`). So the fills only read credentials the caller
+//! holds a reference to, and the user namespaces those pin (a namespace
+//! holds a reference to its parent); they take no lock but RCU's (for the
+//! cgroup id), no reference, never sleep.
+//!
+//! They also decide whether a denial may be enforced (`CHECMATE_CRED_F_DROP`
+//! and [`Context::enforceable`]): a credential change that only gives up
+//! privilege is never refused, since a program that does not check a
+//! failed `setuid()` would run on with the privilege it meant to drop.
 
+use crate::ctx::Context;
 use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
-use kernel::bindings::checmate_cred_ctx as CredCtx;
+use kernel::bindings::{checmate_cred_ctx as CredCtx, cred, kernel_cap_t, user_namespace};
+use kernel::ffi::{c_int, c_uint, c_ulong};
+
+/// `CAP_OPT_INSETID` (`include/linux/security.h`, a `BIT()` bindgen skips):
+/// the capability check of a set*id() call.
+const CAP_OPT_INSETID: u32 = 1 << 2;
+/// `LSM_SETID_FS` (`include/linux/security.h`): setfsuid(), setfsgid().
+const LSM_SETID_FS: c_int = 8;
 
 // SAFETY: a UAPI structure of `__u32`/`__u64` fields only
 // (include/uapi/linux/checmate.h), generated `repr(C)` by bindgen.
-unsafe impl crate::ctx::Context for CredCtx {}
+unsafe impl Context for CredCtx {
+    fn enforceable(&self) -> bool {
+        self.info & bindings::CHECMATE_CRED_F_DROP == 0
+    }
+}
 
 impl Describe for CredCtx {
     fn describe(&self, w: &mut dyn Write) -> fmt::Result {
@@ -21,19 +45,24 @@ impl Describe for CredCtx {
             w,
             "uid={} euid={} gid={} egid={} userns_level={} cap_effective={:#x}",
             self.uid, self.euid, self.gid, self.egid, self.userns_level, self.cap_effective
-        )
+        )?;
+        if self.info & bindings::CHECMATE_CRED_F_DROP != 0 {
+            w.write_str(" drop=1")?;
+        }
+        Ok(())
     }
 }
 
 /// The ids, capabilities and user namespace level of `cred`, and the
-/// caller's pid and tgid.
+/// caller's pid, tgid and cgroup id.
 ///
 /// # Safety
 ///
-/// `cred` must be valid credentials whose user namespace is set.
-unsafe fn from_cred(ctx: &mut CredCtx, cred: *const bindings::cred) {
+/// `cred` must be valid credentials whose user namespace is set; the
+/// caller is a task (not an interrupt).
+unsafe fn from_cred(ctx: &mut CredCtx, cred: *const cred) {
     // SAFETY: the caller guarantees valid credentials; `current` is valid in
-    // process context.
+    // task context.
     let (c, me) = unsafe { (&*cred, bindings::get_current()) };
     // kuid/kgid values are the ids in the initial user namespace.
     ctx.uid = c.uid.val;
@@ -46,12 +75,19 @@ unsafe fn from_cred(ctx: &mut CredCtx, cred: *const bindings::cred) {
     ctx.fsgid = c.fsgid.val;
     ctx.cap_effective = c.cap_effective.val;
     ctx.cap_permitted = c.cap_permitted.val;
+    ctx.cap_inheritable = c.cap_inheritable.val;
     // SAFETY: credentials hold a reference to their user namespace.
     ctx.userns_level = unsafe { (*c.user_ns).level } as u32;
-    // SAFETY: `current` is a valid task.
+    // SAFETY: `current` is a valid task; the cgroup id is read under RCU,
+    // which any task context allows.
     unsafe {
         ctx.pid = bindings::task_pid_nr(me) as u32;
         ctx.tgid = bindings::task_tgid_nr(me) as u32;
+        ctx.cgroup_id = bindings::checmate_current_cgroup_id();
+    }
+    // SAFETY: `current_cred()` is valid while the task runs.
+    if core::ptr::eq(cred, unsafe { bindings::checmate_current_cred() }) {
+        ctx.info |= bindings::CHECMATE_CRED_F_CURRENT;
     }
 }
 
@@ -61,8 +97,228 @@ unsafe fn from_cred(ctx: &mut CredCtx, cred: *const bindings::cred) {
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn userns_create(ctx: &mut CredCtx, cred: *const bindings::cred) {
+pub(crate) unsafe fn userns_create(ctx: &mut CredCtx, cred: *const cred) {
     // SAFETY: `create_user_ns()` passes the credentials it prepares for the
     // new namespace's creator, whose `user_ns` is still the parent.
     unsafe { from_cred(ctx, cred) };
+}
+
+/// Where `ns` is seen from `own`: the same namespace, one below it, or
+/// neither.
+///
+/// # Safety
+///
+/// Both are valid user namespaces (a namespace pins its parents).
+unsafe fn relation(own: *const user_namespace, ns: *const user_namespace) -> u32 {
+    // SAFETY: valid namespaces (the caller); `level` and `parent` never
+    // change after creation, and each parent is pinned by its child.
+    unsafe {
+        let own_level = (*own).level;
+        let mut p = ns;
+        while !p.is_null() && (*p).level > own_level {
+            p = (*p).parent;
+        }
+        if core::ptr::eq(ns, own) {
+            bindings::CHECMATE_NS_OWN
+        } else if core::ptr::eq(p, own) {
+            bindings::CHECMATE_NS_DESCENDANT
+        } else {
+            bindings::CHECMATE_NS_OTHER
+        }
+    }
+}
+
+/// Fills the context of the `capable` LSM hook. Atomic context.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn capable(
+    ctx: &mut CredCtx,
+    cred: *const cred,
+    ns: *mut user_namespace,
+    cap: c_int,
+    opts: c_uint,
+) {
+    // `security_capable()`'s callers pass their own credentials, a task's
+    // under RCU or `task_lock()`, or an open file's.
+    // SAFETY: credentials the caller holds, user namespace set; the hook
+    // runs in the asking task.
+    unsafe { from_cred(ctx, cred) };
+    ctx.cap = cap as u32;
+    ctx.cap_opts = opts;
+    // SAFETY: `ns` is valid for the call; the credentials pin theirs.
+    unsafe {
+        ctx.target_userns_level = (*ns).level as u32;
+        ctx.ns_relation = relation((*cred).user_ns, ns);
+    }
+    // The set*id() calls' own check: their change is judged at
+    // task_fix_setuid and task_fix_setgid. CAP_SETPCAP gates dropping
+    // capabilities from the bounding set and setting securebits.
+    let insetid = opts & CAP_OPT_INSETID != 0;
+    let cap = cap as u32;
+    if cap == bindings::CAP_SETPCAP
+        || (insetid && (cap == bindings::CAP_SETUID || cap == bindings::CAP_SETGID))
+    {
+        ctx.info |= bindings::CHECMATE_CRED_F_DROP;
+    }
+}
+
+/// Is every id of `new` one of `old` (a change the kernel allows without
+/// `CAP_SETUID` or `CAP_SETGID`)?
+fn only_own(new: &[u32], old: &[u32]) -> bool {
+    new.iter().all(|id| old.contains(id))
+}
+
+/// Fills the context of the `task_fix_setuid` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn task_fix_setuid(
+    ctx: &mut CredCtx,
+    new: *mut cred,
+    old: *const cred,
+    flags: c_int,
+) {
+    // SAFETY: `kernel/sys.c` passes the caller's current credentials as
+    // `old` and its prepared copy as `new`.
+    let n = unsafe {
+        from_cred(ctx, old);
+        &*new
+    };
+    ctx.setid = flags as u32;
+    ctx.new_uid = n.uid.val;
+    ctx.new_euid = n.euid.val;
+    ctx.new_suid = n.suid.val;
+    ctx.new_fsuid = n.fsuid.val;
+    let new = [ctx.new_uid, ctx.new_euid, ctx.new_suid, ctx.new_fsuid];
+    let mut old = [ctx.uid, ctx.euid, ctx.suid, ctx.fsuid];
+    if flags != LSM_SETID_FS {
+        // Only setfsuid() may go back to the old fsuid.
+        old[3] = ctx.uid;
+    }
+    if only_own(&new, &old) {
+        ctx.info |= bindings::CHECMATE_CRED_F_DROP;
+    }
+}
+
+/// Fills the context of the `task_fix_setgid` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn task_fix_setgid(
+    ctx: &mut CredCtx,
+    new: *mut cred,
+    old: *const cred,
+    flags: c_int,
+) {
+    // SAFETY: as in `task_fix_setuid`.
+    let n = unsafe {
+        from_cred(ctx, old);
+        &*new
+    };
+    ctx.setid = flags as u32;
+    ctx.new_gid = n.gid.val;
+    ctx.new_egid = n.egid.val;
+    ctx.new_sgid = n.sgid.val;
+    ctx.new_fsgid = n.fsgid.val;
+    let new = [ctx.new_gid, ctx.new_egid, ctx.new_sgid, ctx.new_fsgid];
+    let mut old = [ctx.gid, ctx.egid, ctx.sgid, ctx.fsgid];
+    if flags != LSM_SETID_FS {
+        old[3] = ctx.gid;
+    }
+    if only_own(&new, &old) {
+        ctx.info |= bindings::CHECMATE_CRED_F_DROP;
+    }
+}
+
+/// Fills the context of the `capset` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn capset(
+    ctx: &mut CredCtx,
+    _new: *mut cred,
+    old: *const cred,
+    effective: *const kernel_cap_t,
+    inheritable: *const kernel_cap_t,
+    permitted: *const kernel_cap_t,
+) {
+    // SAFETY: `cap_capset()`'s caller passes the current credentials and
+    // the three requested sets, on its stack.
+    unsafe {
+        from_cred(ctx, old);
+        ctx.new_cap_effective = (*effective).val;
+        ctx.new_cap_inheritable = (*inheritable).val;
+        ctx.new_cap_permitted = (*permitted).val;
+    }
+    let within = |new: u64, old: u64| new & !old == 0;
+    if within(ctx.new_cap_effective, ctx.cap_effective)
+        && within(ctx.new_cap_permitted, ctx.cap_permitted)
+        && within(ctx.new_cap_inheritable, ctx.cap_inheritable)
+    {
+        ctx.info |= bindings::CHECMATE_CRED_F_DROP;
+    }
+}
+
+/// Does this `prctl()` only restrict its caller?
+fn restricts_only(option: u32, arg2: c_ulong, arg3: c_ulong) -> bool {
+    match option {
+        bindings::PR_SET_NO_NEW_PRIVS
+        | bindings::PR_SET_SECCOMP
+        | bindings::PR_CAPBSET_DROP
+        | bindings::PR_SET_MDWE => true,
+        bindings::PR_CAP_AMBIENT => matches!(
+            arg2 as u32,
+            bindings::PR_CAP_AMBIENT_LOWER | bindings::PR_CAP_AMBIENT_CLEAR_ALL
+        ),
+        bindings::PR_SET_DUMPABLE | bindings::PR_SET_KEEPCAPS => arg2 == 0,
+        bindings::PR_SET_SPECULATION_CTRL => matches!(
+            arg3 as u32,
+            bindings::PR_SPEC_DISABLE
+                | bindings::PR_SPEC_FORCE_DISABLE
+                | bindings::PR_SPEC_DISABLE_NOEXEC
+        ),
+        _ => false,
+    }
+}
+
+/// Fills the context of the `task_prctl` LSM hook (every option but
+/// `PR_CHECMATE`, which `api.rs` takes first).
+///
+/// # Safety
+///
+/// Called from `prctl(2)` in process context.
+pub(crate) unsafe fn task_prctl(
+    ctx: &mut CredCtx,
+    option: c_int,
+    arg2: c_ulong,
+    arg3: c_ulong,
+    arg4: c_ulong,
+    arg5: c_ulong,
+) {
+    // SAFETY: in process context the caller's own credentials are valid
+    // while it runs.
+    unsafe { from_cred(ctx, bindings::checmate_current_cred()) };
+    ctx.option = option as u32;
+    ctx.args = [arg2 as u64, arg3 as u64, arg4 as u64, arg5 as u64];
+    if restricts_only(option as u32, arg2, arg3) {
+        ctx.info |= bindings::CHECMATE_CRED_F_DROP;
+    }
+}
+
+/// The `on_deny` function of `task_fix_setuid`, `task_fix_setgid` and
+/// `capset`: a refused credential change also kills the caller, as
+/// SafeSetID does, so that a program that ignores the error does not run
+/// on with credentials it meant to change. Process context.
+pub(crate) fn kill_caller(_ctx: &CredCtx) {
+    // SAFETY: `force_sig()` signals the current task; any task context.
+    unsafe { bindings::force_sig(bindings::SIGKILL as c_int) };
 }

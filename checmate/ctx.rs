@@ -18,7 +18,14 @@ use kernel::bindings;
 ///
 /// Implementors must be `repr(C)` structures of integers only, so that a BPF
 /// program verified against their layout may read and write them.
-pub(crate) unsafe trait Context: Default + Copy {}
+pub(crate) unsafe trait Context: Default + Copy {
+    /// May the programs' denial be enforced for this operation? `false`
+    /// for credential changes that only give up privilege (`creds.rs`):
+    /// their denials are counted and reported, never enforced.
+    fn enforceable(&self) -> bool {
+        true
+    }
+}
 
 /// Keeps each writable field of `ctx` as the first program that changed it
 /// left it: a field that differs between `orig` (as filled) and `before`

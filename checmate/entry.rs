@@ -4,7 +4,7 @@
 //! `security_hook_list` entries that `lsm.rs` registers.
 
 use crate::hooks::{for_each_hook, marker, COUNT};
-use crate::{creds, exec, fs, integrity, mount, namei, net, progs, task, unix};
+use crate::{admin, api, creds, exec, fs, integrity, mount, namei, net, progs, task, unix};
 use kernel::bindings;
 use kernel::bindings::{
     checmate_cred_ctx as CredCtx, checmate_exec_ctx as ExecCtx, checmate_file_ctx as FileCtx,
@@ -13,18 +13,43 @@ use kernel::bindings::{
     checmate_unix_ctx as UnixCtx,
 };
 use kernel::bindings::{
-    cred, dentry, file, inode, kernel_siginfo, linux_binprm, msghdr, path, request_sock, sk_buff,
-    sock, sockaddr, socket, task_struct, umode_t, vfsmount, vm_area_struct,
+    cred, dentry, file, inode, kernel_cap_t, kernel_siginfo, linux_binprm, msghdr, path,
+    request_sock, sk_buff, sock, sockaddr, socket, task_struct, umode_t, user_namespace, vfsmount,
+    vm_area_struct,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+
+/// The hook's return value when nothing denies: the row's `allow`, or 0.
+macro_rules! or_zero {
+    () => {
+        0
+    };
+    ($allow:expr) => {
+        $allow
+    };
+}
+
+/// Calls the row's `pre` function, if it has one, and returns what it
+/// decided.
+macro_rules! call_pre {
+    (; $($arg:ident),*) => {};
+    ($pre:path; $($arg:ident),*) => {
+        // SAFETY: the LSM framework calls this hook with valid arguments,
+        // which is what the `pre` function requires.
+        if let Some(ret) = unsafe { $pre($($arg),*) } {
+            return ret;
+        }
+    };
+}
 
 /// One `security_hook_list` entry, for `lsm.rs` to register.
 pub(crate) type HookEntry = bindings::security_hook_list;
 
 macro_rules! define_entries {
     ($(
-        $lsm:ident = $num:ident, $ctx:ident, softirq $softirq:literal,
-            ($($arg:ident: $ty:ty),* $(,)?) fill $fill:path
+        $lsm:ident = $num:ident, $ctx:ident, context $cx:ident,
+            ($($arg:ident: $ty:ty),* $(,)?) $(pre $pre:path,)? $(allow $allow:expr,)?
+            $(on_deny $deny:path,)? fill $fill:path
             $(, writable [$($wf:ident: $wt:ty),*] commit $commit:path)? ;
     )*) => {
         $(
@@ -34,9 +59,11 @@ macro_rules! define_entries {
         ///
         /// Called by the LSM framework with the hook's valid arguments.
         unsafe extern "C" fn $lsm($($arg: $ty),*) -> c_int {
+            call_pre!($($pre)?; $($arg),*);
+            let allow: c_int = or_zero!($($allow)?);
             // Nothing attached: no context to fill.
             if !progs::has_programs::<marker::$lsm>() {
-                return 0;
+                return allow;
             }
             let mut ctx = <$ctx>::default();
             #[allow(unused_variables)]
@@ -46,13 +73,23 @@ macro_rules! define_entries {
             unsafe { $fill(&mut ctx, $($arg),*) };
             let ret = progs::run::<marker::$lsm>(&mut ctx);
             $(
+            if ret != 0 {
+                $deny(&ctx);
+                return ret;
+            }
+            )?
+            $(
             if ret == 0 {
                 // SAFETY: `args` are the arguments the LSM framework
                 // passed this hook, valid for the call, as `$commit` needs.
                 return unsafe { $commit(&ctx, args) };
             }
             )?
-            ret
+            if ret == 0 {
+                allow
+            } else {
+                ret
+            }
         }
         )*
 
@@ -63,8 +100,9 @@ macro_rules! define_entries {
                 scalls: unsafe { &raw mut bindings::static_calls_table.$lsm }.cast(),
                 hook: bindings::security_list_options { $lsm: Some($lsm) },
                 lsmid: core::ptr::null_mut(),
-                // Switched on only while programs are attached (`switch.rs`).
-                runtime: true,
+                // Switched on only while programs are attached (`switch.rs`),
+                // unless the hook has a `pre` function.
+                runtime: <[&str]>::is_empty(&[$(stringify!($pre)),*]),
             }),*]
         }
     };

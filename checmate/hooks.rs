@@ -2,7 +2,7 @@
 //! The hook table: pure data, expanded by each consumer, as
 //! `include/linux/lsm_hook_defs.h` is by `security/security.c` and
 //! `kernel/bpf/bpf_lsm.c`. Each row names an LSM hook, its Checmate hook
-//! number, the UAPI context its programs see, whether it runs in softirq,
+//! number, the UAPI context its programs see, where the kernel calls it,
 //! its arguments, the function that fills the context (`net.rs`, `fs.rs`,
 //! `task.rs`, `mount.rs`, `namei.rs`, `unix.rs`, `creds.rs`, `exec.rs`,
 //! `integrity.rs`)
@@ -36,115 +36,158 @@ use kernel::bindings::{
 /// Calls `$m! { rows }` with the table's rows, in hook number order:
 ///
 /// ```text
-/// lsm_hook = CHECMATE_HOOK_NUMBER, ContextType, softirq bool,
-///     (arg: type, ...) fill fill_function
+/// lsm_hook = CHECMATE_HOOK_NUMBER, ContextType, context Process|Atomic|Irq,
+///     (arg: type, ...) [pre pre_function,] [allow value,]
+///     [on_deny deny_function,] fill fill_function
 ///     [, writable [field: type, ...] commit commit_function];
 /// ```
+///
+/// - `context`: where the kernel calls the hook ([`CallContext`]).
+/// - `pre`: called first, with the hook's arguments, whether programs are
+///   attached or not; `Some(ret)` returns `ret` at once. A hook with a
+///   `pre` function is always on: its slot is never switched off.
+/// - `allow`: what the hook returns when nothing denies, if not 0
+///   (`task_prctl`: `-ENOSYS`, "not handled").
+/// - `on_deny`: called with the context after an enforced denial.
+/// - `writable` and `commit`: fields programs may write, and the function
+///   that applies them once every program allowed.
 macro_rules! for_each_hook {
     ($m:ident) => {
         $m! {
-            socket_create = checmate_hook_CHECMATE_HOOK_SOCKET_CREATE, SockCtx, softirq false,
+            socket_create = checmate_hook_CHECMATE_HOOK_SOCKET_CREATE, SockCtx, context Process,
                 (family: c_int, ty: c_int, protocol: c_int, kern: c_int) fill net::socket_create;
-            socket_bind = checmate_hook_CHECMATE_HOOK_SOCKET_BIND, SockCtx, softirq false,
+            socket_bind = checmate_hook_CHECMATE_HOOK_SOCKET_BIND, SockCtx, context Process,
                 (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_bind,
                 writable [local_port: u32] commit net::socket_bind_commit;
-            socket_connect = checmate_hook_CHECMATE_HOOK_SOCKET_CONNECT, SockCtx, softirq false,
+            socket_connect = checmate_hook_CHECMATE_HOOK_SOCKET_CONNECT, SockCtx, context Process,
                 (sock: *mut socket, addr: *mut sockaddr, len: c_int) fill net::socket_connect;
-            socket_listen = checmate_hook_CHECMATE_HOOK_SOCKET_LISTEN, SockCtx, softirq false,
+            socket_listen = checmate_hook_CHECMATE_HOOK_SOCKET_LISTEN, SockCtx, context Process,
                 (sock: *mut socket, backlog: c_int) fill net::socket_listen;
-            socket_accept = checmate_hook_CHECMATE_HOOK_SOCKET_ACCEPT, SockCtx, softirq false,
+            socket_accept = checmate_hook_CHECMATE_HOOK_SOCKET_ACCEPT, SockCtx, context Process,
                 (sock: *mut socket, newsock: *mut socket) fill net::socket_accept;
-            socket_sendmsg = checmate_hook_CHECMATE_HOOK_SOCKET_SENDMSG, SockCtx, softirq false,
+            socket_sendmsg = checmate_hook_CHECMATE_HOOK_SOCKET_SENDMSG, SockCtx, context Process,
                 (sock: *mut socket, msg: *mut msghdr, size: c_int) fill net::socket_sendmsg;
-            socket_recvmsg = checmate_hook_CHECMATE_HOOK_SOCKET_RECVMSG, SockCtx, softirq false,
+            socket_recvmsg = checmate_hook_CHECMATE_HOOK_SOCKET_RECVMSG, SockCtx, context Process,
                 (sock: *mut socket, msg: *mut msghdr, size: c_int, flags: c_int)
                 fill net::socket_recvmsg;
             socket_sock_rcv_skb = checmate_hook_CHECMATE_HOOK_SOCKET_SOCK_RCV_SKB,
-                SockCtx, softirq true,
+                SockCtx, context Irq,
                 (sk: *mut sock, skb: *mut sk_buff) fill net::sock_rcv_skb;
             inet_conn_request = checmate_hook_CHECMATE_HOOK_INET_CONN_REQUEST,
-                SockCtx, softirq true,
+                SockCtx, context Irq,
                 (sk: *const sock, skb: *mut sk_buff, req: *mut request_sock)
                 fill net::inet_conn_request;
-            file_open = checmate_hook_CHECMATE_HOOK_FILE_OPEN, FileCtx, softirq false,
+            file_open = checmate_hook_CHECMATE_HOOK_FILE_OPEN, FileCtx, context Process,
                 (file: *mut file) fill fs::file_open;
-            file_permission = checmate_hook_CHECMATE_HOOK_FILE_PERMISSION, FileCtx, softirq false,
+            file_permission = checmate_hook_CHECMATE_HOOK_FILE_PERMISSION, FileCtx, context Process,
                 (file: *mut file, mask: c_int) fill fs::file_permission;
-            inode_create = checmate_hook_CHECMATE_HOOK_INODE_CREATE, FileCtx, softirq false,
+            inode_create = checmate_hook_CHECMATE_HOOK_INODE_CREATE, FileCtx, context Process,
                 (dir: *mut inode, dentry: *mut dentry, mode: umode_t)
                 fill fs::inode_create;
-            task_alloc = checmate_hook_CHECMATE_HOOK_TASK_ALLOC, TaskCtx, softirq false,
+            task_alloc = checmate_hook_CHECMATE_HOOK_TASK_ALLOC, TaskCtx, context Process,
                 (task: *mut task_struct, clone_flags: c_ulong) fill task::task_alloc;
             bprm_check_security = checmate_hook_CHECMATE_HOOK_BPRM_CHECK_SECURITY,
-                TaskCtx, softirq false,
+                TaskCtx, context Process,
                 (bprm: *mut linux_binprm) fill task::bprm_check_security;
             ptrace_access_check = checmate_hook_CHECMATE_HOOK_PTRACE_ACCESS_CHECK,
-                TaskCtx, softirq false,
+                TaskCtx, context Process,
                 (child: *mut task_struct, mode: c_uint) fill task::ptrace_access_check;
-            ptrace_traceme = checmate_hook_CHECMATE_HOOK_PTRACE_TRACEME, TaskCtx, softirq false,
+            ptrace_traceme = checmate_hook_CHECMATE_HOOK_PTRACE_TRACEME, TaskCtx, context Process,
                 (parent: *mut task_struct) fill task::ptrace_traceme;
-            task_kill = checmate_hook_CHECMATE_HOOK_TASK_KILL, TaskCtx, softirq false,
+            task_kill = checmate_hook_CHECMATE_HOOK_TASK_KILL, TaskCtx, context Irq,
                 (p: *mut task_struct, info: *mut kernel_siginfo, sig: c_int,
                  cred: *const cred) fill task::task_kill;
-            sb_mount = checmate_hook_CHECMATE_HOOK_SB_MOUNT, MountCtx, softirq false,
+            sb_mount = checmate_hook_CHECMATE_HOOK_SB_MOUNT, MountCtx, context Process,
                 (dev_name: *const c_char, path: *const path, fstype: *const c_char,
                  flags: c_ulong, data: *mut c_void) fill mount::sb_mount;
-            sb_umount = checmate_hook_CHECMATE_HOOK_SB_UMOUNT, MountCtx, softirq false,
+            sb_umount = checmate_hook_CHECMATE_HOOK_SB_UMOUNT, MountCtx, context Process,
                 (mnt: *mut vfsmount, flags: c_int) fill mount::sb_umount;
-            path_chroot = checmate_hook_CHECMATE_HOOK_PATH_CHROOT, MountCtx, softirq false,
+            path_chroot = checmate_hook_CHECMATE_HOOK_PATH_CHROOT, MountCtx, context Process,
                 (path: *const path) fill mount::path_chroot;
-            path_mknod = checmate_hook_CHECMATE_HOOK_PATH_MKNOD, InodeCtx, softirq false,
+            path_mknod = checmate_hook_CHECMATE_HOOK_PATH_MKNOD, InodeCtx, context Process,
                 (dir: *const path, dentry: *mut dentry, mode: umode_t, dev: c_uint)
                 fill namei::path_mknod;
-            path_mkdir = checmate_hook_CHECMATE_HOOK_PATH_MKDIR, InodeCtx, softirq false,
+            path_mkdir = checmate_hook_CHECMATE_HOOK_PATH_MKDIR, InodeCtx, context Process,
                 (dir: *const path, dentry: *mut dentry, mode: umode_t) fill namei::path_mkdir;
-            path_symlink = checmate_hook_CHECMATE_HOOK_PATH_SYMLINK, InodeCtx, softirq false,
+            path_symlink = checmate_hook_CHECMATE_HOOK_PATH_SYMLINK, InodeCtx, context Process,
                 (dir: *const path, dentry: *mut dentry, old_name: *const c_char)
                 fill namei::path_symlink;
-            path_link = checmate_hook_CHECMATE_HOOK_PATH_LINK, InodeCtx, softirq false,
+            path_link = checmate_hook_CHECMATE_HOOK_PATH_LINK, InodeCtx, context Process,
                 (old_dentry: *mut dentry, new_dir: *const path, new_dentry: *mut dentry)
                 fill namei::path_link;
-            path_rename = checmate_hook_CHECMATE_HOOK_PATH_RENAME, InodeCtx, softirq false,
+            path_rename = checmate_hook_CHECMATE_HOOK_PATH_RENAME, InodeCtx, context Process,
                 (old_dir: *const path, old_dentry: *mut dentry, new_dir: *const path,
                  new_dentry: *mut dentry, flags: c_uint) fill namei::path_rename;
-            sb_kern_mount = checmate_hook_CHECMATE_HOOK_SB_KERN_MOUNT, MountCtx, softirq false,
+            sb_kern_mount = checmate_hook_CHECMATE_HOOK_SB_KERN_MOUNT, MountCtx, context Process,
                 (sb: *const bindings::super_block) fill mount::sb_kern_mount;
-            move_mount = checmate_hook_CHECMATE_HOOK_MOVE_MOUNT, MountCtx, softirq false,
+            move_mount = checmate_hook_CHECMATE_HOOK_MOVE_MOUNT, MountCtx, context Process,
                 (from_path: *const path, to_path: *const path) fill mount::move_mount;
-            sb_pivotroot = checmate_hook_CHECMATE_HOOK_SB_PIVOTROOT, MountCtx, softirq false,
+            sb_pivotroot = checmate_hook_CHECMATE_HOOK_SB_PIVOTROOT, MountCtx, context Process,
                 (old_path: *const path, new_path: *const path) fill mount::sb_pivotroot;
             unix_stream_connect = checmate_hook_CHECMATE_HOOK_UNIX_STREAM_CONNECT,
-                UnixCtx, softirq false,
+                UnixCtx, context Atomic,
                 (sock: *mut sock, other: *mut sock, newsk: *mut sock)
                 fill unix::unix_stream_connect;
-            unix_may_send = checmate_hook_CHECMATE_HOOK_UNIX_MAY_SEND, UnixCtx, softirq false,
+            unix_may_send = checmate_hook_CHECMATE_HOOK_UNIX_MAY_SEND, UnixCtx, context Atomic,
                 (sock: *mut socket, other: *mut socket) fill unix::unix_may_send;
-            userns_create = checmate_hook_CHECMATE_HOOK_USERNS_CREATE, CredCtx, softirq false,
+            userns_create = checmate_hook_CHECMATE_HOOK_USERNS_CREATE, CredCtx, context Process,
                 (cred: *const cred) fill creds::userns_create;
             bprm_creds_from_file = checmate_hook_CHECMATE_HOOK_BPRM_CREDS_FROM_FILE,
-                ExecCtx, softirq false,
+                ExecCtx, context Process,
                 (bprm: *mut linux_binprm, file: *const file) fill exec::bprm_creds_from_file;
-            mmap_file = checmate_hook_CHECMATE_HOOK_MMAP_FILE, ExecCtx, softirq false,
+            mmap_file = checmate_hook_CHECMATE_HOOK_MMAP_FILE, ExecCtx, context Process,
                 (file: *mut file, reqprot: c_ulong, prot: c_ulong, flags: c_ulong)
                 fill exec::mmap_file;
-            file_mprotect = checmate_hook_CHECMATE_HOOK_FILE_MPROTECT, ExecCtx, softirq false,
+            file_mprotect = checmate_hook_CHECMATE_HOOK_FILE_MPROTECT, ExecCtx, context Process,
                 (vma: *mut vm_area_struct, reqprot: c_ulong, prot: c_ulong)
                 fill exec::file_mprotect;
             kernel_module_request = checmate_hook_CHECMATE_HOOK_KERNEL_MODULE_REQUEST,
-                KernelCtx, softirq false,
+                KernelCtx, context Process,
                 (kmod_name: *mut c_char) fill integrity::kernel_module_request;
             kernel_read_file = checmate_hook_CHECMATE_HOOK_KERNEL_READ_FILE,
-                KernelCtx, softirq false,
+                KernelCtx, context Process,
                 (file: *mut file, id: bindings::kernel_read_file_id, contents: bool)
                 fill integrity::kernel_read_file;
             kernel_load_data = checmate_hook_CHECMATE_HOOK_KERNEL_LOAD_DATA,
-                KernelCtx, softirq false,
+                KernelCtx, context Process,
                 (id: bindings::kernel_load_data_id, contents: bool)
                 fill integrity::kernel_load_data;
+            capable = checmate_hook_CHECMATE_HOOK_CAPABLE, CredCtx, context Atomic,
+                (cred: *const cred, ns: *mut user_namespace, cap: c_int, opts: c_uint)
+                pre admin::own_check, fill creds::capable;
+            task_fix_setuid = checmate_hook_CHECMATE_HOOK_TASK_FIX_SETUID, CredCtx,
+                context Process, (new: *mut cred, old: *const cred, flags: c_int)
+                on_deny creds::kill_caller, fill creds::task_fix_setuid;
+            task_fix_setgid = checmate_hook_CHECMATE_HOOK_TASK_FIX_SETGID, CredCtx,
+                context Process, (new: *mut cred, old: *const cred, flags: c_int)
+                on_deny creds::kill_caller, fill creds::task_fix_setgid;
+            capset = checmate_hook_CHECMATE_HOOK_CAPSET, CredCtx, context Process,
+                (new: *mut cred, old: *const cred, effective: *const kernel_cap_t,
+                 inheritable: *const kernel_cap_t, permitted: *const kernel_cap_t)
+                on_deny creds::kill_caller, fill creds::capset;
+            task_prctl = checmate_hook_CHECMATE_HOOK_TASK_PRCTL, CredCtx, context Process,
+                (option: c_int, arg2: c_ulong, arg3: c_ulong, arg4: c_ulong, arg5: c_ulong)
+                pre api::task_prctl, allow -(bindings::ENOSYS as c_int),
+                fill creds::task_prctl;
         }
     };
 }
 pub(crate) use for_each_hook;
+
+/// Where the kernel calls a hook, which decides what its fill function may
+/// do and which helpers its programs get.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum CallContext {
+    /// Process context: `current` is the task doing the operation; the
+    /// caller may hold sleeping locks, so the fill never sleeps either.
+    Process,
+    /// Atomic process context: `current` is the task doing the operation,
+    /// under a spinlock or RCU (`unix_stream_connect`, `capable`).
+    Atomic,
+    /// Interrupt or softirq context, or a `current` that is not the actor
+    /// (`task_kill` from a USB completion): no helper about `current`.
+    Irq,
+}
 
 /// What the table says of one hook.
 pub(crate) struct HookDesc {
@@ -154,8 +197,11 @@ pub(crate) struct HookDesc {
     pub(crate) ctx_size: usize,
     /// Fields a program may write: (offset, size).
     pub(crate) writable: &'static [(usize, usize)],
-    /// Runs in softirq, where helpers about `current` make no sense.
-    pub(crate) softirq: bool,
+    /// Where the kernel calls it.
+    pub(crate) context: CallContext,
+    /// Its slot stays on with no program attached: it has a `pre`
+    /// function (`task_prctl`: Checmate's own `PR_CHECMATE`).
+    pub(crate) always_on: bool,
 }
 
 impl HookDesc {
@@ -235,8 +281,9 @@ pub(crate) trait HookType {
 
 macro_rules! define_descs {
     ($(
-        $lsm:ident = $num:ident, $ctx:ident, softirq $softirq:literal,
-            ($($arg:ident: $ty:ty),* $(,)?) fill $fill:path
+        $lsm:ident = $num:ident, $ctx:ident, context $cx:ident,
+            ($($arg:ident: $ty:ty),* $(,)?) $(pre $pre:path,)? $(allow $allow:expr,)?
+            $(on_deny $deny:path,)? fill $fill:path
             $(, writable [$($wf:ident: $wt:ty),*] commit $commit:path)? ;
     )*) => {
         /// Number of hooks.
@@ -247,7 +294,8 @@ macro_rules! define_descs {
             name: stringify!($lsm),
             ctx_size: size_of::<$ctx>(),
             writable: &[$($((offset_of!($ctx, $wf), size_of::<$wt>())),*)?],
-            softirq: $softirq,
+            context: CallContext::$cx,
+            always_on: !<[&str]>::is_empty(&[$(stringify!($pre)),*]),
         }),*];
 
         // Hook numbers are dense and in table order, as `Hook` assumes.

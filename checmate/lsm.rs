@@ -3,7 +3,7 @@
 //! its init function. Nothing here decides anything.
 
 use crate::entry::{self, HookEntry};
-use crate::{api, guard, hooks, indirect, progs, switch};
+use crate::{admin, guard, hooks, indirect, progs, switch};
 use core::cell::UnsafeCell;
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -18,10 +18,10 @@ struct InitCell<T>(UnsafeCell<T>);
 // during single-threaded early boot; read-only afterwards.
 unsafe impl<T> Sync for InitCell<T> {}
 
-/// Number of hook list entries: the table's hooks, `task_prctl` (the API),
-/// `bpf` (`guard.rs`), `sctp_bind_connect` and a second `socket_sendmsg`
-/// (`indirect.rs`).
-const ENTRIES: usize = hooks::COUNT + 4;
+/// Number of hook list entries: the table's hooks (`task_prctl`, the API,
+/// among them), `bpf` (`guard.rs`), `sctp_bind_connect` and a second
+/// `socket_sendmsg` (`indirect.rs`).
+const ENTRIES: usize = hooks::COUNT + 3;
 
 static LSM_ID: InitCell<bindings::lsm_id> = InitCell(UnsafeCell::new(bindings::lsm_id {
     name: c"checmate".as_ptr().cast(),
@@ -49,7 +49,17 @@ unsafe extern "C" fn checmate_init() -> c_int {
         if i < hooks::COUNT {
             // SAFETY: `security_hook_list` is plain data; copying an entry is fine.
             unsafe { core::ptr::read(&table[i]) }
-        } else if i == hooks::COUNT + 2 {
+        } else if i == hooks::COUNT {
+            HookEntry {
+                // SAFETY: only the address of the static is taken.
+                scalls: unsafe { &raw mut bindings::static_calls_table.bpf }.cast(),
+                hook: bindings::security_list_options {
+                    bpf: Some(guard::bpf),
+                },
+                lsmid: core::ptr::null_mut(),
+                runtime: false,
+            }
+        } else if i == hooks::COUNT + 1 {
             HookEntry {
                 // SAFETY: only the address of the static is taken.
                 scalls: unsafe { &raw mut bindings::static_calls_table.sctp_bind_connect }.cast(),
@@ -61,7 +71,7 @@ unsafe extern "C" fn checmate_init() -> c_int {
                 // programs (`switch.rs`).
                 runtime: true,
             }
-        } else if i == hooks::COUNT + 3 {
+        } else {
             // A second slot of the hook: `MAX_LSM_COUNT` counts the
             // capability module, which has no `socket_sendmsg`, so one is
             // free.
@@ -75,27 +85,6 @@ unsafe extern "C" fn checmate_init() -> c_int {
                 // Switched on while `socket_connect` has programs.
                 runtime: true,
             }
-        } else if i == hooks::COUNT + 1 {
-            HookEntry {
-                // SAFETY: only the address of the static is taken.
-                scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.bpf) }.cast(),
-                hook: bindings::security_list_options {
-                    bpf: Some(guard::bpf),
-                },
-                lsmid: core::ptr::null_mut(),
-                runtime: false,
-            }
-        } else {
-            HookEntry {
-                // SAFETY: only the address of the static is taken.
-                scalls: unsafe { core::ptr::addr_of_mut!(bindings::static_calls_table.task_prctl) }
-                    .cast(),
-                hook: bindings::security_list_options {
-                    task_prctl: Some(api::task_prctl),
-                },
-                lsmid: core::ptr::null_mut(),
-                runtime: false,
-            }
         }
     }));
     // SAFETY: `list` and `LSM_ID` are statics that live forever, as
@@ -104,7 +93,7 @@ unsafe extern "C" fn checmate_init() -> c_int {
     // SAFETY: right after `security_add_hooks`, during LSM init.
     unsafe { switch::init(&list[..]) };
     // SAFETY: as above; these are the entries of `indirect.rs`.
-    unsafe { switch::init_indirect(&list[hooks::COUNT + 2..]) };
+    unsafe { switch::init_indirect(&list[hooks::COUNT + 1..]) };
     pr_info!(
         "initialized, hooks {} to {}\n",
         hooks::Hook::first().desc().name,
@@ -122,5 +111,5 @@ static CHECMATE_LSM: InitCell<bindings::lsm_info> = InitCell(UnsafeCell::new(bin
     flags: 0,
     enabled: core::ptr::null_mut(),
     init: Some(checmate_init),
-    blobs: core::ptr::null_mut(),
+    blobs: admin::BLOB_SIZES.get(),
 }));

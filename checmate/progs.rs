@@ -8,7 +8,7 @@
 //! program references, after a grace period.
 
 use crate::bpf::{PinnedToCpu, Prog};
-use crate::ctx;
+use crate::ctx::{self, Context};
 use crate::hooks::{self, Hook, HookType};
 use crate::rcu::{self, RcuBox, RcuNode};
 use crate::report::{self, Describe};
@@ -510,10 +510,19 @@ where
         if ret != 0 {
             e.stats.inc(DENIALS);
             reg.stats.inc(2 * hook.index() + DENIALS);
-            if array.report {
-                report::denial(hook, e.prog.id(), ret, array.enforce, ctx);
+            // Log-only mode, or an operation a denial must not stop.
+            let outcome = if !array.enforce {
+                report::Outcome::LogOnly
+            } else if !ctx.enforceable() {
+                report::Outcome::Drop
+            } else {
+                report::Outcome::Denied
+            };
+            let enforce = matches!(outcome, report::Outcome::Denied);
+            if array.report || !ctx.enforceable() {
+                report::denial(hook, e.prog.id(), ret, outcome, ctx);
             }
-            return if array.enforce { ret } else { 0 };
+            return if enforce { ret } else { 0 };
         }
     }
     0

@@ -185,9 +185,21 @@ fn allowed() -> bool {
     }
 }
 
-/// Reports that program `id` of `hook` returned `errno` on `ctx`; it was
-/// `enforced`, or only logged (LOG_ONLY).
-pub(crate) fn denial<C: Describe>(hook: Hook, id: u32, errno: i32, enforced: bool, ctx: &C) {
+/// What became of a program's denial.
+#[derive(Clone, Copy)]
+pub(crate) enum Outcome {
+    /// Enforced: the operation fails.
+    Denied,
+    /// The hook is in LOG_ONLY mode: reported only.
+    LogOnly,
+    /// A credential change that gives up privilege, which no program may
+    /// refuse (`CHECMATE_CRED_F_DROP`): reported only.
+    Drop,
+}
+
+/// Reports that program `id` of `hook` returned `errno` on `ctx`, and what
+/// became of it.
+pub(crate) fn denial<C: Describe>(hook: Hook, id: u32, errno: i32, outcome: Outcome, ctx: &C) {
     if !allowed() {
         return;
     }
@@ -195,7 +207,11 @@ pub(crate) fn denial<C: Describe>(hook: Hook, id: u32, errno: i32, enforced: boo
     let _ = write!(
         head,
         "checmate={} hook={} prog_id={} errno={}",
-        if enforced { "denied" } else { "log-only" },
+        match outcome {
+            Outcome::Denied => "denied",
+            Outcome::LogOnly => "log-only",
+            Outcome::Drop => "not-enforced-drop",
+        },
         hook.desc().name,
         id,
         errno.unsigned_abs()

@@ -30,6 +30,10 @@ pub(crate) unsafe fn init(entries: &[bindings::security_hook_list]) {
         let Some(hook) = Hook::from_num(i as u64 + 1) else {
             continue;
         };
+        // Registered without `runtime`: the framework keeps it on.
+        if hook.desc().always_on {
+            continue;
+        }
         // `lsm_static_call_init()` reads the callback the same way.
         // SAFETY: every member of `security_list_options` is a function
         // pointer; `lsm_func_addr` reads the one stored as an address.
@@ -39,9 +43,11 @@ pub(crate) unsafe fn init(entries: &[bindings::security_hook_list]) {
     }
 }
 
-/// Turns the static call of `hook` on or off. May sleep; callers are in
-/// process context and serialize per hook (the hook's mutex).
+/// Turns the static call of `hook` on or off; a hook that is always on
+/// (`HookDesc::always_on`) stays on. May sleep; callers are in process
+/// context and serialize per hook (the hook's mutex).
 pub(crate) fn set(hook: Hook, on: bool) {
+    // Its callback was never recorded: `toggle` does nothing.
     toggle(&CALLBACKS[hook.index()], on);
 }
 

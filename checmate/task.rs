@@ -121,9 +121,25 @@ pub(crate) unsafe fn task_kill(
     p: *mut bindings::task_struct,
     _info: *mut bindings::kernel_siginfo,
     sig: c_int,
-    _cred: *const bindings::cred,
+    cred: *const bindings::cred,
 ) {
     // SAFETY: valid hook arguments.
     unsafe { from_task(ctx, p) };
     ctx.arg = sig as u32;
+    if cred.is_null() {
+        // `check_kill_permission()`: the sender is the calling task.
+        // SAFETY: process context: `current` and its credentials are
+        // valid; the cgroup id is read under RCU.
+        unsafe {
+            let me = bindings::get_current();
+            ctx.sender_tgid = bindings::task_tgid_nr(me) as u32;
+            ctx.sender_uid = (*bindings::checmate_current_cred()).euid.val;
+            ctx.sender_cgroup_id = bindings::checmate_current_cgroup_id();
+        }
+    } else {
+        // `kill_pid_usb_asyncio()`, possibly in interrupt context: the
+        // credentials of the device file's opener; `current` is unrelated.
+        // SAFETY: the caller holds a reference to `cred` for the call.
+        ctx.sender_uid = unsafe { (*cred).euid.val };
+    }
 }

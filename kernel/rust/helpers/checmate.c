@@ -218,3 +218,9 @@ void rust_helper_preempt_enable(void)
 {
 	preempt_enable();
 }
+
+/* @task's LSM blob (task->security), which lives as long as @task. */
+void *rust_helper_checmate_task_security(struct task_struct *task)
+{
+	return task->security;
+}

@@ -165,6 +165,12 @@ enum checmate_hook {
 	CHECMATE_HOOK_KERNEL_MODULE_REQUEST = 35,
 	CHECMATE_HOOK_KERNEL_READ_FILE = 36,
 	CHECMATE_HOOK_KERNEL_LOAD_DATA = 37,
+	/* credentials and capabilities: struct checmate_cred_ctx */
+	CHECMATE_HOOK_CAPABLE = 38,
+	CHECMATE_HOOK_TASK_FIX_SETUID = 39,
+	CHECMATE_HOOK_TASK_FIX_SETGID = 40,
+	CHECMATE_HOOK_CAPSET = 41,
+	CHECMATE_HOOK_TASK_PRCTL = 42,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -394,7 +400,16 @@ struct checmate_inode_ctx {
  *                     one of its descendants (Yama's ptrace_scope 1
  *                     relation)
  * ptrace_traceme      target = the would-be tracer
- * task_kill           arg = signal number; target = the signalled task
+ * task_kill           arg = signal number; target = the signalled task;
+ *                     sender_tgid, sender_uid (euid, initial namespace),
+ *                     sender_cgroup_id (cgroup v2 id): the task that sends
+ *                     it (kill(2), tgkill(2), rt_sigqueueinfo(2),
+ *                     pidfd_send_signal(2)...). The kernel also signals on
+ *                     behalf of a USB device file's opener when its
+ *                     asynchronous I/O completes, in interrupt context:
+ *                     then sender_uid is the opener's euid and sender_tgid
+ *                     and sender_cgroup_id are 0. So programs of task_kill
+ *                     may not call helpers about the current task
  */
 struct checmate_task_ctx {
 	__u32 pid;
@@ -407,6 +422,10 @@ struct checmate_task_ctx {
 	__u64 ino;
 	__u32 descendant;
 	__u32 reserved;
+	/* Appended: programs built for the fields above stay valid. */
+	__u32 sender_tgid;
+	__u32 sender_uid;
+	__u64 sender_cgroup_id;
 };
 
 /*
@@ -525,8 +544,13 @@ struct checmate_unix_ctx {
 };
 
 /*
- * Credential hooks: the caller's credentials, ids in the initial user
- * namespace, capability sets as bit masks of CAP_*.
+ * Credential hooks: credentials and what is about to change in them. Ids
+ * are in the initial user namespace, capability sets bit masks of CAP_*
+ * (bit N = capability N). uid ... fsgid, cap_effective, cap_permitted,
+ * cap_inheritable and userns_level describe the credentials the hook is
+ * about (the current ones, before the change); new_* what they become.
+ * pid, tgid and cgroup_id (cgroup v2 id) are always the calling task's
+ * (initial pid namespace).
  *
  * userns_create       unshare(CLONE_NEWUSER), clone(), clone3() and
  *                     fork-like calls with CLONE_NEWUSER, after the
@@ -535,9 +559,78 @@ struct checmate_unix_ctx {
  *                     the creator; userns_level = the level of its user
  *                     namespace, the new namespace's parent (0 in the
  *                     initial one; the new one gets userns_level + 1)
+ * capable             every capability check of the kernel (capable(),
+ *                     ns_capable(), file_ns_capable(), has_capability() and
+ *                     their _noaudit forms), after the capability module
+ *                     found the capability in the credentials: cap = the
+ *                     CAP_* number, cap_opts = CAP_OPT_* (CAP_OPT_NOAUDIT 2,
+ *                     CAP_OPT_INSETID 4); target_userns_level = the level
+ *                     of the user namespace it is asked in, ns_relation =
+ *                     CHECMATE_NS_* of that namespace to the credentials'
+ *                     own. Called from any context, often with spinlocks
+ *                     held or under RCU; the credentials may be another
+ *                     task's (has_capability(), ptrace checks) or an open
+ *                     file's (file_ns_capable()): CHECMATE_CRED_F_CURRENT
+ *                     says they are the calling task's
+ * task_fix_setuid     setuid(2), setreuid(2), setresuid(2), setfsuid(2)
+ *                     (and their 16-bit forms), after the kernel's own
+ *                     checks: new_uid, new_euid, new_suid, new_fsuid;
+ *                     setid = LSM_SETID_ID (1, setuid), _RE (2), _RES (4),
+ *                     _FS (8)
+ * task_fix_setgid     the same for setgid(2), setregid(2), setresgid(2),
+ *                     setfsgid(2): new_gid, new_egid, new_sgid, new_fsgid
+ * capset              capset(2), after the kernel's own checks:
+ *                     new_cap_effective, new_cap_permitted,
+ *                     new_cap_inheritable
+ * task_prctl          prctl(2) with every option but PR_CHECMATE (which
+ *                     never reaches programs): option, args = arg2 ... arg5
+ *                     (integers; pointers among them are user addresses and
+ *                     not read); after the LSMs before Checmate in the LSM
+ *                     order handled their options (Yama's PR_SET_PTRACER
+ *                     crosses it once Yama accepted it), before the
+ *                     kernel's own handling; a denial makes prctl() fail
+ *                     with the errno
  *
- * pid and tgid are the caller's (initial pid namespace).
+ * Denials that would keep privileges are not enforced. A filter that can
+ * refuse a privilege drop can leave a program running with more privilege
+ * than it meant to keep (a daemon's setuid() that fails unchecked keeps
+ * root). So Checmate sets CHECMATE_CRED_F_DROP, runs the programs (their
+ * denials are counted and reported as not enforced) and allows, when:
+ *
+ * - task_fix_setuid: every new id is one of the old uid, euid, suid (for
+ *   setfsuid, fsuid too): a change the kernel allows without CAP_SETUID;
+ *   task_fix_setgid likewise with the gids;
+ * - capset: no set gains a capability;
+ * - task_prctl: the option only restricts the caller: PR_SET_NO_NEW_PRIVS,
+ *   PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_CAP_AMBIENT with
+ *   PR_CAP_AMBIENT_LOWER or _CLEAR_ALL, PR_SET_DUMPABLE 0, PR_SET_KEEPCAPS
+ *   0, PR_SET_MDWE with any bit, PR_SET_SPECULATION_CTRL with PR_SPEC_DISABLE,
+ *   _FORCE_DISABLE or _DISABLE_NOEXEC;
+ * - capable: CAP_SETUID and CAP_SETGID checked by the set*id() calls
+ *   (CAP_OPT_INSETID; the change itself is judged at task_fix_setuid and
+ *   task_fix_setgid) and CAP_SETPCAP (it gates PR_CAPBSET_DROP and
+ *   securebits; capability gains are judged at capset).
+ *
+ * A denied task_fix_setuid, task_fix_setgid or capset (a change that
+ * needs a privilege) fails the call with the errno and also kills the
+ * caller with SIGKILL, as SafeSetID does: a program that does not check
+ * the result would run on with credentials it meant to leave.
+ *
+ * Checmate's own privilege check (CAP_SYS_ADMIN in the initial user
+ * namespace, for prctl(PR_CHECMATE) and its securityfs files) does not run
+ * capable's programs: no program, locked or not, can lock the
+ * administrator out of Checmate.
  */
+
+/* checmate_cred_ctx.info */
+#define CHECMATE_CRED_F_CURRENT	(1U << 0) /* the calling task's credentials */
+#define CHECMATE_CRED_F_DROP	(1U << 1) /* gives up privilege: never refused */
+
+/* checmate_cred_ctx.ns_relation: the namespace capable() asks about */
+#define CHECMATE_NS_OWN		0 /* the credentials' own user namespace */
+#define CHECMATE_NS_DESCENDANT	1 /* a namespace below it */
+#define CHECMATE_NS_OTHER	2 /* above it, or in another branch */
+
 struct checmate_cred_ctx {
 	__u32 pid;
 	__u32 tgid;
@@ -553,6 +646,29 @@ struct checmate_cred_ctx {
 	__u32 reserved;
 	__u64 cap_effective;
 	__u64 cap_permitted;
+	/* Appended: programs built for the fields above stay valid. */
+	__u64 cap_inheritable;
+	__u64 cgroup_id;
+	__u32 info;		/* CHECMATE_CRED_F_* */
+	__u32 cap;		/* capable */
+	__u32 cap_opts;		/* capable: CAP_OPT_* */
+	__u32 target_userns_level; /* capable */
+	__u32 ns_relation;	/* capable: CHECMATE_NS_* */
+	__u32 setid;		/* task_fix_set*id: LSM_SETID_* */
+	__u32 new_uid;
+	__u32 new_euid;
+	__u32 new_suid;
+	__u32 new_fsuid;
+	__u32 new_gid;
+	__u32 new_egid;
+	__u32 new_sgid;
+	__u32 new_fsgid;
+	__u64 new_cap_effective;
+	__u64 new_cap_permitted;
+	__u64 new_cap_inheritable;
+	__u32 option;		/* task_prctl: PR_* */
+	__u32 reserved2;
+	__u64 args[4];		/* task_prctl: arg2 ... arg5 */
 };
 
 /*

@@ -280,7 +280,7 @@ static int t_create(void)
 	return unlink("/tmp/checmate-ctx-new");
 }
 
-/* task_kill: the signal and the target. */
+/* task_kill: the signal, the target and the sender. */
 static long long v_sigchld(void)
 {
 	return SIGCHLD;
@@ -289,6 +289,11 @@ static long long v_sigchld(void)
 static long long v_self(void)
 {
 	return getpid();
+}
+
+static long long v_own_cgroup(void)
+{
+	return own_cgroup_id();
 }
 
 static int t_kill(void)
@@ -399,8 +404,10 @@ CASE(open_flags, H(FILE_OPEN), FILE_OFF(flags), 4, v_rdonly, t_open, 0);
 CASE(permission_mask, H(FILE_PERMISSION), FILE_OFF(flags), 4, v_may_read, t_read, 0);
 CASE(create_dir, H(INODE_CREATE), FILE_OFF(dir_ino), 8, v_tmp_ino, t_create, 0);
 CASE(create_mode, H(INODE_CREATE), FILE_OFF(mode), 4, v_create_mode, t_create, 0);
-CASE(kill_signal, H(TASK_KILL), TASK_OFF(arg), 4, v_sigchld, t_kill, 0);
-CASE(kill_target, H(TASK_KILL), TASK_OFF(pid), 4, v_self, t_kill, 0);
+CASE(kill_signal, H(TASK_KILL), TASK_OFF(arg), 4, v_sigchld, t_kill, 1);
+CASE(kill_target, H(TASK_KILL), TASK_OFF(pid), 4, v_self, t_kill, 1);
+CASE(kill_sender, H(TASK_KILL), TASK_OFF(sender_tgid), 4, v_self, t_kill, 1);
+CASE(kill_sender_cgroup, H(TASK_KILL), TASK_OFF(sender_cgroup_id), 8, v_own_cgroup, t_kill, 1);
 CASE(mount_fstype, H(SB_MOUNT), MOUNT_OFF(fstype), 4, v_tmpf, t_mount, 0);
 CASE(mount_not_chrooted, H(SB_MOUNT), MOUNT_OFF(chrooted), 4, v_not_chrooted, t_mount, 0);
 CASE(mount_chrooted_dir, H(SB_MOUNT), MOUNT_OFF(chrooted), 4, v_chrooted, t_mount_jail, 0);

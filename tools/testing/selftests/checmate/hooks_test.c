@@ -279,6 +279,10 @@ static int load_deny(unsigned int hook, struct env *e)
 		/* The caller is a new child; its would-be tracer is us. */
 		return load_deny_field32(hook, offsetof(struct checmate_task_ctx, pid),
 					 getpid(), DENY_ERRNO);
+	case CHECMATE_HOOK_TASK_KILL:
+		/* No current-task helper here: the sender is in the context. */
+		return load_deny_field32(hook, offsetof(struct checmate_task_ctx, sender_tgid),
+					 getpid(), DENY_ERRNO);
 	case CHECMATE_HOOK_BPRM_CHECK_SECURITY:
 		/* The caller is a new child; match the executable instead. */
 		if (stat("/bin/true", &st))

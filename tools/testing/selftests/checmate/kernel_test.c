@@ -389,7 +389,7 @@ TEST(verifier_rules)
 
 	EXPECT_EQ(136, sizeof(struct checmate_kernel_ctx));
 	EXPECT_EQ(72, offsetof(struct checmate_kernel_ctx, name));
-	EXPECT_EQ(37, __CHECMATE_HOOK_MAX - 1);
+	EXPECT_EQ(37, CHECMATE_HOOK_KERNEL_LOAD_DATA);
 	for (size_t i = 0; i < ARRAY_LEN(hooks); i++) {
 		unsigned int h = hooks[i];
 		const struct bpf_insn last[] = {

@@ -289,14 +289,13 @@ TEST(locked_prog_arrays_stay_as_they_are)
 }
 
 /*
- * For the caller's tgid: value = map[0] as { flag, count }; count++ (the
- * program's own state); deny if flag.
+ * For signals this process sends (task_kill's sender_tgid): value = map[0]
+ * as { flag, count }; count++ (the program's own state); deny if flag.
  */
 static int load_flag_reader(unsigned int hook, int map)
 {
 	const struct bpf_insn insns[] = {
-		CALL(BPF_FUNC_get_current_pid_tgid),
-		RSH64_IMM(0, 32),
+		LDX_MEM(BPF_W, 0, 1, offsetof(struct checmate_task_ctx, sender_tgid)),
 		JEQ_IMM(0, getpid(), 2),
 		MOV64_IMM(0, 0),
 		EXIT(),

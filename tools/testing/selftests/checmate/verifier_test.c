@@ -22,7 +22,8 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_inode_ctx);
 	if (hook == CHECMATE_HOOK_UNIX_STREAM_CONNECT || hook == CHECMATE_HOOK_UNIX_MAY_SEND)
 		return sizeof(struct checmate_unix_ctx);
-	if (hook == CHECMATE_HOOK_USERNS_CREATE)
+	if (hook == CHECMATE_HOOK_USERNS_CREATE ||
+	    (hook >= CHECMATE_HOOK_CAPABLE && hook <= CHECMATE_HOOK_TASK_PRCTL))
 		return sizeof(struct checmate_cred_ctx);
 	if (hook >= CHECMATE_HOOK_BPRM_CREDS_FROM_FILE && hook <= CHECMATE_HOOK_FILE_MPROTECT)
 		return sizeof(struct checmate_exec_ctx);
@@ -199,7 +200,7 @@ TEST(helpers_outside_the_set_fail)
 	}
 }
 
-TEST(current_task_helpers_not_in_softirq)
+TEST(current_task_helpers_not_in_interrupt_context)
 {
 	const struct bpf_insn insns[] = {
 		CALL(BPF_FUNC_get_current_pid_tgid), MOV64_IMM(0, 0), EXIT(),
@@ -212,6 +213,13 @@ TEST(current_task_helpers_not_in_softirq)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, load_prog(CHECMATE_HOOK_INET_CONN_REQUEST, insns, ARRAY_LEN(insns)));
 	EXPECT_EQ(EINVAL, errno);
+	/* Also sent from interrupt context for another task (USB async I/O). */
+	EXPECT_EQ(-1, load_prog(CHECMATE_HOOK_TASK_KILL, insns, ARRAY_LEN(insns)));
+	EXPECT_EQ(EINVAL, errno);
+	/* Atomic, but current is the task that asks. */
+	fd = load_prog(CHECMATE_HOOK_CAPABLE, insns, ARRAY_LEN(insns));
+	ASSERT_LE(0, fd);
+	close(fd);
 }
 
 /* An array map of one u64, for the leak tests. */

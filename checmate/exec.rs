@@ -122,6 +122,19 @@ pub(crate) unsafe fn bprm_creds_from_file(
     ctx.secureexec = secureexec;
 }
 
+/// Fills the context of the `bprm_creds_for_exec` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn bprm_creds_for_exec(ctx: &mut ExecCtx, bprm: *mut bindings::linux_binprm) {
+    // SAFETY: `bprm_execve()` passes its `bprm`, whose `file` is the file
+    // the caller named, open.
+    unsafe { from_file(ctx, (*bprm).file) };
+    caller(ctx);
+}
+
 /// Fills the context of the `mmap_file` LSM hook.
 ///
 /// # Safety

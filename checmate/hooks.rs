@@ -169,6 +169,33 @@ macro_rules! for_each_hook {
                 (option: c_int, arg2: c_ulong, arg3: c_ulong, arg4: c_ulong, arg5: c_ulong)
                 pre api::task_prctl, allow -(bindings::ENOSYS as c_int),
                 fill creds::task_prctl;
+            path_unlink = checmate_hook_CHECMATE_HOOK_PATH_UNLINK, InodeCtx, context Process,
+                (dir: *const path, dentry: *mut dentry) fill namei::path_unlink;
+            path_rmdir = checmate_hook_CHECMATE_HOOK_PATH_RMDIR, InodeCtx, context Process,
+                (dir: *const path, dentry: *mut dentry) fill namei::path_rmdir;
+            path_truncate = checmate_hook_CHECMATE_HOOK_PATH_TRUNCATE, InodeCtx,
+                context Process, (path: *const path) fill namei::path_truncate;
+            path_chmod = checmate_hook_CHECMATE_HOOK_PATH_CHMOD, InodeCtx, context Process,
+                (path: *const path, mode: umode_t) fill namei::path_chmod;
+            path_chown = checmate_hook_CHECMATE_HOOK_PATH_CHOWN, InodeCtx, context Process,
+                (path: *const path, uid: kuid_t, gid: kgid_t) fill namei::path_chown;
+            file_truncate = checmate_hook_CHECMATE_HOOK_FILE_TRUNCATE, FileCtx,
+                context Process, (file: *mut file) fill fs::file_truncate;
+            file_ioctl = checmate_hook_CHECMATE_HOOK_FILE_IOCTL, FileCtx, context Process,
+                (file: *mut file, cmd: c_uint, arg: c_ulong) fill fs::file_ioctl;
+            file_ioctl_compat = checmate_hook_CHECMATE_HOOK_FILE_IOCTL_COMPAT, FileCtx,
+                context Process, (file: *mut file, cmd: c_uint, arg: c_ulong)
+                fill fs::file_ioctl_compat;
+            file_receive = checmate_hook_CHECMATE_HOOK_FILE_RECEIVE, FileCtx,
+                context Process, (file: *mut file) fill fs::file_receive;
+            socket_setsockopt = checmate_hook_CHECMATE_HOOK_SOCKET_SETSOCKOPT, SockCtx,
+                context Process, (sock: *mut socket, level: c_int, optname: c_int)
+                fill net::socket_setsockopt;
+            bprm_creds_for_exec = checmate_hook_CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC, ExecCtx,
+                context Process, (bprm: *mut linux_binprm) fill exec::bprm_creds_for_exec;
+            sb_remount = checmate_hook_CHECMATE_HOOK_SB_REMOUNT, MountCtx, context Process,
+                (sb: *mut bindings::super_block, mnt_opts: *mut c_void)
+                fill mount::sb_remount;
         }
     };
 }

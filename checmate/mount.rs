@@ -158,10 +158,39 @@ pub(crate) unsafe fn path_chroot(ctx: &mut MountCtx, path: *const bindings::path
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
 pub(crate) unsafe fn sb_kern_mount(ctx: &mut MountCtx, sb: *const bindings::super_block) {
-    // The superblock is born (`vfs_get_tree()`); its root dentry, when set,
-    // is held by it and positive, but is checked rather than assumed (the
-    // mount's root is `fc->root`, which may lie below `s_root`).
-    // SAFETY: valid hook arguments: a live superblock; pointers checked.
+    // The superblock is born (`vfs_get_tree()`).
+    // SAFETY: valid hook arguments: a live superblock, `s_umount` held.
+    unsafe { superblock(ctx, sb) };
+}
+
+/// Fills the context of the `sb_remount` LSM hook: the superblock as it is
+/// (`reconfigure_super()`, `s_umount` held for writing); the new options
+/// in `mnt_opts` are the LSMs' own parse, not read.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn sb_remount(
+    ctx: &mut MountCtx,
+    sb: *mut bindings::super_block,
+    _mnt_opts: *mut c_void,
+) {
+    // SAFETY: valid hook arguments: a mounted superblock, `s_umount` held.
+    unsafe { superblock(ctx, sb) };
+}
+
+/// A superblock's root, device, flags and type, and the caller's
+/// confinement.
+///
+/// # Safety
+///
+/// `sb` must be a live superblock, its `s_umount` held.
+unsafe fn superblock(ctx: &mut MountCtx, sb: *const bindings::super_block) {
+    // Its root dentry, when set, is held by it and positive, but is checked
+    // rather than assumed (a mount's root is `fc->root`, which may lie below
+    // `s_root`).
+    // SAFETY: the caller guarantees a live superblock; pointers checked.
     unsafe {
         let root = (*sb).s_root;
         if !root.is_null() && !(*root).d_inode.is_null() {

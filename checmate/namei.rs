@@ -2,7 +2,10 @@
 //! Name contexts (`struct checmate_inode_ctx`): the hooks that put a name
 //! into a directory, `path_mknod`, `path_mkdir`, `path_symlink`,
 //! `path_link` and `path_rename` (`fs/namei.c`, `net/unix/af_unix.c`,
-//! `kernel/bpf/inode.c`).
+//! `kernel/bpf/inode.c`); those that take one away, `path_unlink` and
+//! `path_rmdir` (`fs/namei.c`, `fs/cachefiles/`); and those that change
+//! an inode by path, `path_truncate`, `path_chmod`, `path_chown`
+//! (`fs/open.c`, the last two with the inode locked).
 //!
 //! The kernel calls them with the directory that gets the name locked
 //! (`filename_create()`, `lookup_open()`, `lock_rename()`), in process
@@ -20,6 +23,10 @@ use core::fmt::{self, Write};
 use kernel::bindings;
 use kernel::bindings::checmate_inode_ctx as InodeCtx;
 use kernel::ffi::{c_char, c_uint};
+
+/// `S_IALLUGO` (`include/linux/stat.h`): the permission, set-id and sticky
+/// bits.
+const S_IALLUGO: u32 = bindings::S_ISUID | bindings::S_ISGID | bindings::S_ISVTX | 0o777;
 
 // SAFETY: a UAPI structure of `__u32`/`__u64`/`char` fields only
 // (include/uapi/linux/checmate.h), generated `repr(C)` by bindgen.
@@ -165,7 +172,7 @@ pub(crate) unsafe fn path_mknod(
         0 => bindings::S_IFREG,
         ty => ty,
     };
-    ctx.mode = ty | (mode & bindings::S_IALLUGO);
+    ctx.mode = ty | (mode & S_IALLUGO);
     // Only devices keep the number: `do_mknodat()` passes 0 for the rest.
     if ty == bindings::S_IFCHR || ty == bindings::S_IFBLK {
         ctx.rdev = dev;
@@ -271,4 +278,106 @@ pub(crate) unsafe fn path_rename(
         }
     }
     ctx.flags = flags;
+}
+
+/// Fills the context of the `path_unlink` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_unlink(
+    ctx: &mut InodeCtx,
+    dir: *const bindings::path,
+    dentry: *mut bindings::dentry,
+) {
+    // `do_unlinkat()` and cachefiles lock the directory and look the name
+    // up first: a negative dentry fails with ENOENT before the hook.
+    // SAFETY: valid hook arguments: a locked directory and a positive
+    // dentry, whose inode stays while the caller holds it.
+    unsafe {
+        new_name(ctx, dir, dentry);
+        object(ctx, (*dentry).d_inode);
+    }
+}
+
+/// Fills the context of the `path_rmdir` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_rmdir(
+    ctx: &mut InodeCtx,
+    dir: *const bindings::path,
+    dentry: *mut bindings::dentry,
+) {
+    // SAFETY: as in `path_unlink` (`do_rmdir()`).
+    unsafe {
+        new_name(ctx, dir, dentry);
+        object(ctx, (*dentry).d_inode);
+    }
+}
+
+/// The inode `path` leads to, and its device.
+///
+/// # Safety
+///
+/// `path` must be a valid path to a positive dentry.
+unsafe fn by_path(ctx: &mut InodeCtx, path: *const bindings::path) {
+    // SAFETY: the caller guarantees a held path to a positive dentry; a
+    // live inode's superblock is valid.
+    unsafe {
+        let inode = (*(*path).dentry).d_inode;
+        object(ctx, inode);
+        ctx.dev = encode_dev((*(*inode).i_sb).s_dev);
+    }
+}
+
+/// Fills the context of the `path_truncate` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_truncate(ctx: &mut InodeCtx, path: *const bindings::path) {
+    // SAFETY: `vfs_truncate()` holds the path it looked up, to a file.
+    unsafe { by_path(ctx, path) };
+}
+
+/// Fills the context of the `path_chmod` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_chmod(
+    ctx: &mut InodeCtx,
+    path: *const bindings::path,
+    mode: bindings::umode_t,
+) {
+    // SAFETY: `chmod_common()` holds the path, the inode locked.
+    unsafe { by_path(ctx, path) };
+    // What `chmod_common()` sets: the bits asked for, the type kept.
+    ctx.new_mode = (mode as u32 & S_IALLUGO) | (ctx.mode & !S_IALLUGO);
+}
+
+/// Fills the context of the `path_chown` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn path_chown(
+    ctx: &mut InodeCtx,
+    path: *const bindings::path,
+    uid: bindings::kuid_t,
+    gid: bindings::kgid_t,
+) {
+    // SAFETY: `chown_common()` holds the path, the inode locked.
+    unsafe { by_path(ctx, path) };
+    // The filesystem's ids after the mount's idmapping; INVALID_UID
+    // (0xffffffff) where the call leaves the owner as it is.
+    ctx.new_uid = uid.val;
+    ctx.new_gid = gid.val;
 }

@@ -721,6 +721,23 @@ pub(crate) unsafe fn socket_listen(ctx: &mut SockCtx, sock: *mut bindings::socke
 ///
 /// The arguments must be the valid arguments of the LSM hook of the same
 /// name (`hooks.rs` passes them on from the LSM framework).
+pub(crate) unsafe fn socket_setsockopt(
+    ctx: &mut SockCtx,
+    sock: *mut bindings::socket,
+    level: c_int,
+    optname: c_int,
+) {
+    // SAFETY: valid hook arguments: `do_sock_setsockopt()`'s caller holds
+    // the socket (its file, or io_uring's request).
+    unsafe { from_socket(ctx, sock) };
+    ctx.arg = level as u32;
+    ctx.flags = optname as u32;
+}
+
+/// # Safety
+///
+/// The arguments must be the valid arguments of the LSM hook of the same
+/// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_accept(
     ctx: &mut SockCtx,
     sock: *mut bindings::socket,

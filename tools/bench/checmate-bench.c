@@ -634,6 +634,18 @@ static const char *const hook_names[] = {
 	[CHECMATE_HOOK_TASK_FIX_SETGID] = "task_fix_setgid",
 	[CHECMATE_HOOK_CAPSET] = "capset",
 	[CHECMATE_HOOK_TASK_PRCTL] = "task_prctl",
+	[CHECMATE_HOOK_PATH_UNLINK] = "path_unlink",
+	[CHECMATE_HOOK_PATH_RMDIR] = "path_rmdir",
+	[CHECMATE_HOOK_PATH_TRUNCATE] = "path_truncate",
+	[CHECMATE_HOOK_PATH_CHMOD] = "path_chmod",
+	[CHECMATE_HOOK_PATH_CHOWN] = "path_chown",
+	[CHECMATE_HOOK_FILE_TRUNCATE] = "file_truncate",
+	[CHECMATE_HOOK_FILE_IOCTL] = "file_ioctl",
+	[CHECMATE_HOOK_FILE_IOCTL_COMPAT] = "file_ioctl_compat",
+	[CHECMATE_HOOK_FILE_RECEIVE] = "file_receive",
+	[CHECMATE_HOOK_SOCKET_SETSOCKOPT] = "socket_setsockopt",
+	[CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC] = "bprm_creds_for_exec",
+	[CHECMATE_HOOK_SB_REMOUNT] = "sb_remount",
 };
 
 #define NNAMED ((int)(sizeof(hook_names) / sizeof(hook_names[0])))

@@ -171,6 +171,23 @@ enum checmate_hook {
 	CHECMATE_HOOK_TASK_FIX_SETGID = 40,
 	CHECMATE_HOOK_CAPSET = 41,
 	CHECMATE_HOOK_TASK_PRCTL = 42,
+	/* names and inodes: struct checmate_inode_ctx */
+	CHECMATE_HOOK_PATH_UNLINK = 43,
+	CHECMATE_HOOK_PATH_RMDIR = 44,
+	CHECMATE_HOOK_PATH_TRUNCATE = 45,
+	CHECMATE_HOOK_PATH_CHMOD = 46,
+	CHECMATE_HOOK_PATH_CHOWN = 47,
+	/* open files: struct checmate_file_ctx */
+	CHECMATE_HOOK_FILE_TRUNCATE = 48,
+	CHECMATE_HOOK_FILE_IOCTL = 49,
+	CHECMATE_HOOK_FILE_IOCTL_COMPAT = 50,
+	CHECMATE_HOOK_FILE_RECEIVE = 51,
+	/* network: struct checmate_sock_ctx */
+	CHECMATE_HOOK_SOCKET_SETSOCKOPT = 52,
+	/* code: struct checmate_exec_ctx */
+	CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC = 53,
+	/* mounts: struct checmate_mount_ctx */
+	CHECMATE_HOOK_SB_REMOUNT = 54,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -225,6 +242,11 @@ enum checmate_hook {
  *                     routing header (IPV6_RTHDR, cmsg or socket option)
  *                     remote_ip6 is its first hop; arg = size
  * socket_recvmsg      local_*, remote_* of the socket; arg = size; flags
+ * socket_setsockopt   setsockopt(2) and io_uring's SETSOCKOPT command
+ *                     (do_sock_setsockopt()), before the protocol sees the
+ *                     value: local_*, remote_* of the socket; arg = level
+ *                     (SOL_SOCKET, IPPROTO_IP...), flags = optname; the
+ *                     value itself is not passed
  * socket_sock_rcv_skb remote_* = the packet's source, local_* = its
  *                     destination; transport = the protocol of the header
  *                     after the IPv4 header or IPv6 extension headers
@@ -289,11 +311,14 @@ struct checmate_sock_ctx {
 };
 
 /*
- * File hooks: the inode concerned. uid and gid are in the initial user
- * namespace.
+ * File hooks: the inode concerned (ino, dev, mode, uid, gid: uid and gid
+ * in the initial user namespace) and, for open files, the s_magic of its
+ * filesystem, mnt_flags of the mount it was opened on (MNT_NOSUID 0x1,
+ * MNT_NODEV 0x2, MNT_NOEXEC 0x4, MNT_READONLY 0x40) and rdev (a device
+ * file's number, as stat(2) st_rdev; else 0).
  *
- * file_open           ino, dev, mode, uid, gid; flags = f_flags
- * file_permission     as file_open; flags = MAY_* mask
+ * file_open           flags = f_flags
+ * file_permission     flags = MAY_* mask
  * inode_create        dir_ino, dev of the directory; mode = requested mode
  *                     (S_IFREG and the permission bits, the umask
  *                     applied unless the directory has a default ACL);
@@ -303,6 +328,25 @@ struct checmate_sock_ctx {
  *                     a regular file, mq_open(O_CREAT), bpffs pins; not by
  *                     mkdir(), symlink(), link(), rename(), O_TMPFILE or
  *                     mknod() of other types
+ * file_truncate       ftruncate(2) and open(2) with O_TRUNC of an existing
+ *                     file (also io_uring's FTRUNCATE and OPENAT):
+ *                     flags = f_flags of the open file, which the kernel
+ *                     keeps without O_TRUNC, O_CREAT and O_EXCL
+ *                     (truncate(2) of a path crosses path_truncate instead)
+ * file_ioctl          ioctl(2), every request, before the kernel acts on
+ *                     it: the generic ones (FIOCLEX, FIONBIO, FIONREAD,
+ *                     FIFREEZE, FICLONE...) as well as the driver's and the
+ *                     filesystem's: cmd = the request number, flags =
+ *                     f_flags (arg, often a user pointer, is not read);
+ *                     a file-attribute request (FS_IOC_GETFLAGS, _SETFLAGS,
+ *                     _FSGETXATTR, _FSSETXATTR) on an overlayfs file
+ *                     crosses it again for the file below, with that
+ *                     file's fields
+ * file_ioctl_compat   the same, for 32-bit callers (compat_ioctl(2))
+ * file_receive        a file descriptor arrives from elsewhere: SCM_RIGHTS
+ *                     (recvmsg(2) on a UNIX socket), pidfd_getfd(2), a
+ *                     seccomp user-notification ADDFD; flags = f_flags.
+ *                     The receiving task is current
  */
 struct checmate_file_ctx {
 	__u64 ino;
@@ -313,6 +357,11 @@ struct checmate_file_ctx {
 	__u32 gid;
 	__u32 flags;
 	__u32 reserved;
+	/* Appended: programs built for the fields above stay valid. */
+	__u32 cmd;		/* file_ioctl, file_ioctl_compat */
+	__u32 rdev;
+	__u32 s_magic;
+	__u32 mnt_flags;
 };
 
 /*
@@ -348,10 +397,33 @@ struct checmate_file_ctx {
  *               (RENAME_WHITEOUT also creates a whiteout, a character
  *               device 0:0, at the old name)
  *
- * In all five, dir_ino is the directory the new name goes in, dev its
- * device (the inodes and both directories are on it: the kernel refuses
- * links and renames across mounts first), dir_mode, dir_uid and dir_gid
- * its mode and owner, and name the new name (the last component).
+ * path_unlink   unlink(), unlinkat() (also io_uring's UNLINKAT): ino,
+ *               mode, uid, gid, nlink = the inode whose name goes (nlink
+ *               before the unlink), name = that name; not crossed for a
+ *               name that does not exist, which fails first; crossed for
+ *               a directory or a busy mount point, which the kernel
+ *               refuses afterwards (EISDIR, EBUSY)
+ * path_rmdir    rmdir(), unlinkat(AT_REMOVEDIR): as path_unlink, for the
+ *               directory
+ *
+ * In these seven, dir_ino is the directory the name goes in or leaves,
+ * dev its device (the inodes and both directories are on it: the kernel
+ * refuses links and renames across mounts first), dir_mode, dir_uid and
+ * dir_gid its mode and owner, and name the name (the last component).
+ *
+ * Hooks on an inode by path, with its inode locked where it changes
+ * (dir_* and name 0: the path's last component is not stable there):
+ *
+ * path_truncate truncate(2): ino, mode, uid, gid, nlink, dev of the file
+ *               (ftruncate(2) and O_TRUNC cross file_truncate)
+ * path_chmod    chmod(), fchmod(), fchmodat(), fchmodat2(): the inode as
+ *               it is; new_mode = the mode it gets (S_IFMT kept, the
+ *               permission, set-id and sticky bits as asked)
+ * path_chown    chown(), fchown(), lchown(), fchownat(): the inode as it
+ *               is; new_uid, new_gid = the owner it gets, in the initial
+ *               user namespace (through the mount's idmapping), or
+ *               0xffffffff where the call leaves it. The kernel clears
+ *               the set-user-ID bit of a file whose owner changes
  * Names are copied NUL-terminated into their 64 bytes, cut to 63 if
  * longer, with CHECMATE_INODE_F_NAME_CUT or _NAME2_CUT set; name_len and
  * name2_len are their full lengths. Owners are in the initial user
@@ -383,6 +455,11 @@ struct checmate_inode_ctx {
 	__u32 reserved;
 	char name[64];
 	char name2[64];
+	/* Appended: programs built for the fields above stay valid. */
+	__u32 new_mode;		/* path_chmod */
+	__u32 new_uid;		/* path_chown */
+	__u32 new_gid;		/* path_chown */
+	__u32 reserved2;
 };
 
 /*
@@ -452,8 +529,20 @@ struct checmate_task_ctx {
  *                     (from), fstype, s_magic and mnt_flags of its mount
  * sb_pivotroot        pivot_root(): ino/dev of the new root, fstype and
  *                     s_magic of its filesystem; ino2/dev2 of put_old
+ * sb_remount          a change of a mounted filesystem's options
+ *                     (reconfigure_super()): mount(2) with MS_REMOUNT
+ *                     (without MS_BIND), fsconfig(FSCONFIG_CMD_RECONFIGURE),
+ *                     umount(2) of the root filesystem (remounted read-only),
+ *                     and the emergency read-only remount of SysRq-u (from
+ *                     a kernel worker); after the kernel's own checks. The
+ *                     superblock as it is, before the change: flags = its
+ *                     SB_* flags, ino/dev of its root, fstype, s_magic. The
+ *                     new options are not passed to the hook (a remount
+ *                     read-write cannot be told from one read-only); a
+ *                     bind mount's MS_REMOUNT|MS_BIND (per-mount flags)
+ *                     does not cross it
  *
- * In all six, userns_level is the nesting level of the caller's user
+ * In all seven, userns_level is the nesting level of the caller's user
  * namespace (0 in the initial one) and chrooted is the kernel's
  * current_chrooted(): 1 if the caller's root is not the root of its mount
  * namespace, that root found by following the mounts stacked on the
@@ -680,6 +769,13 @@ struct checmate_cred_ctx {
  * 0x40, include/linux/mount.h); euid, egid and cap_permitted are the
  * caller's.
  *
+ * bprm_creds_for_exec execve(2) and execveat(2), once per execution,
+ *                     before the kernel looks at the file's format (and
+ *                     before any interpreter is chosen): the file as named
+ *                     by the caller (a script, not its interpreter; a memfd
+ *                     by fexecve()); euid, egid, cap_permitted are the
+ *                     caller's; new_* 0. A denial fails execve() with the
+ *                     errno, the old program going on
  * bprm_creds_from_file execve(2) and execveat(2), once per execution
  *                     (not once per interpreter), after the kernel computed
  *                     the new program's credentials and before the point

@@ -803,7 +803,8 @@ TEST(new_hooks_verifier_rules)
 	}
 	/* The mount context's appended fields, for the old mount hooks too. */
 	EXPECT_EQ(64, sizeof(struct checmate_mount_ctx));
-	EXPECT_EQ(216, sizeof(struct checmate_inode_ctx));
+	EXPECT_EQ(232, sizeof(struct checmate_inode_ctx));
+	EXPECT_EQ(216, offsetof(struct checmate_inode_ctx, new_mode));
 	for (unsigned int h = H(SB_MOUNT); h <= H(PATH_CHROOT); h++) {
 		const struct bpf_insn magic[] = {
 			LDX_MEM(BPF_W, 0, 1, offsetof(struct checmate_mount_ctx, s_magic)),

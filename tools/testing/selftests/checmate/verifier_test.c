@@ -18,8 +18,15 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_file_ctx);
 	if (hook <= CHECMATE_HOOK_TASK_KILL)
 		return sizeof(struct checmate_task_ctx);
-	if (hook >= CHECMATE_HOOK_PATH_MKNOD && hook <= CHECMATE_HOOK_PATH_RENAME)
+	if ((hook >= CHECMATE_HOOK_PATH_MKNOD && hook <= CHECMATE_HOOK_PATH_RENAME) ||
+	    (hook >= CHECMATE_HOOK_PATH_UNLINK && hook <= CHECMATE_HOOK_PATH_CHOWN))
 		return sizeof(struct checmate_inode_ctx);
+	if (hook >= CHECMATE_HOOK_FILE_TRUNCATE && hook <= CHECMATE_HOOK_FILE_RECEIVE)
+		return sizeof(struct checmate_file_ctx);
+	if (hook == CHECMATE_HOOK_SOCKET_SETSOCKOPT)
+		return sizeof(struct checmate_sock_ctx);
+	if (hook == CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC)
+		return sizeof(struct checmate_exec_ctx);
 	if (hook == CHECMATE_HOOK_UNIX_STREAM_CONNECT || hook == CHECMATE_HOOK_UNIX_MAY_SEND)
 		return sizeof(struct checmate_unix_ctx);
 	if (hook == CHECMATE_HOOK_USERNS_CREATE ||

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checmate selftests: hooks 43-54. Each is crossed by the calls that
+ * should cross it (and not by their neighbours), a program's denial fails
+ * the call with the program's errno and leaves the object as it was, and
+ * the context holds what the kernel acts on (compared with stat(2),
+ * getsockname(2) and what the call asked).
+ *
+ * - names that go: path_unlink, path_rmdir;
+ * - inodes changed by path: path_truncate, path_chmod, path_chown;
+ * - open files: file_truncate, file_ioctl, file_receive;
+ * - socket options: socket_setsockopt;
+ * - exec, once per execve, with the file named: bprm_creds_for_exec;
+ * - filesystem reconfiguration: sb_remount.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "common.h"
+
+#define H(x) CHECMATE_HOOK_##x
+#define DIR3 "/tmp/checmate-h3"
+#define FILE3 DIR3 "/f"
+#define SUB3 DIR3 "/d"
+#define MNT3 "/tmp/checmate-h3-mnt"
+
+/* Room for any context, then the run count. */
+struct record {
+	union {
+		struct checmate_inode_ctx i;
+		struct checmate_file_ctx f;
+		struct checmate_sock_ctx s;
+		struct checmate_exec_ctx e;
+		struct checmate_mount_ctx m;
+		char raw[512];
+	};
+	__u64 runs;
+};
+
+static int ctx_size(unsigned int hook)
+{
+	switch (hook) {
+	case H(PATH_UNLINK): case H(PATH_RMDIR): case H(PATH_TRUNCATE):
+	case H(PATH_CHMOD): case H(PATH_CHOWN):
+		return sizeof(struct checmate_inode_ctx);
+	case H(FILE_TRUNCATE): case H(FILE_IOCTL): case H(FILE_IOCTL_COMPAT):
+	case H(FILE_RECEIVE):
+		return sizeof(struct checmate_file_ctx);
+	case H(SOCKET_SETSOCKOPT):
+		return sizeof(struct checmate_sock_ctx);
+	case H(BPRM_CREDS_FOR_EXEC):
+		return sizeof(struct checmate_exec_ctx);
+	}
+	return sizeof(struct checmate_mount_ctx);
+}
+
+/*
+ * For the caller @tgid: copy the context into @map, count the run and
+ * return @ret; 0 for everyone else.
+ */
+static int load_copy(unsigned int hook, int map, int tgid, int ret)
+{
+	struct bpf_insn insns[256] = {};
+	int n = 0, skip[2];
+
+	insns[n++] = MOV64_REG(6, 1);
+	insns[n++] = CALL(BPF_FUNC_get_current_pid_tgid);
+	insns[n++] = RSH64_IMM(0, 32);
+	skip[0] = n;
+	insns[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, tgid);
+	n = emit_copy_tail(insns, n, map, ctx_size(hook), offsetof(struct record, runs), ret,
+			   skip, 1);
+	return load_prog(hook, insns, n);
+}
+
+FIXTURE(h3) {
+	int map, prog;
+	unsigned int hook;
+};
+
+FIXTURE_SETUP(h3)
+{
+	self->map = cm_map_create(BPF_MAP_TYPE_ARRAY, sizeof(struct record), 1, 0, 0);
+	ASSERT_LE(0, self->map);
+	self->prog = -1;
+	mkdir(DIR3, 0755);
+	close(open(FILE3, O_CREAT | O_WRONLY | O_TRUNC, 0644));
+	ASSERT_EQ(0, truncate(FILE3, 100));
+	mkdir(SUB3, 0755);
+}
+
+static void detach(struct _test_data_h3 *self)
+{
+	if (self->prog >= 0) {
+		cm_detach(self->hook, self->prog);
+		close(self->prog);
+		self->prog = -1;
+	}
+}
+
+FIXTURE_TEARDOWN(h3)
+{
+	detach(self);
+	close(self->map);
+	unlink(FILE3);
+	rmdir(SUB3);
+	rmdir(DIR3);
+}
+
+/* Attach a copy program for this process to @hook, its record zeroed. */
+static int attach(struct _test_data_h3 *self, unsigned int hook, int ret)
+{
+	struct record r;
+
+	detach(self);
+	memset(&r, 0, sizeof(r));
+	self->hook = hook;
+	self->prog = load_copy(hook, self->map, getpid(), ret);
+	if (self->prog < 0 || cm_map_elem(BPF_MAP_UPDATE_ELEM, self->map, 0, &r) ||
+	    cm_attach(hook, self->prog)) {
+		fprintf(stderr, "# hook %u: %s\n%s\n", hook, strerror(errno), verifier_log);
+		return -1;
+	}
+	return 0;
+}
+
+static struct record rec(struct _test_data_h3 *self)
+{
+	struct record r;
+
+	memset(&r, 0, sizeof(r));
+	r.runs = -1ULL;
+	cm_map_elem(BPF_MAP_LOOKUP_ELEM, self->map, 0, &r);
+	return r;
+}
+
+static int err(int ret)
+{
+	return ret < 0 ? errno : 0;
+}
+
+/* unlink(): the name that goes and its inode; nothing else crosses it. */
+TEST_F(h3, path_unlink)
+{
+	struct stat st, dir;
+	struct record r;
+
+	ASSERT_EQ(0, stat(FILE3, &st));
+	ASSERT_EQ(0, stat(DIR3, &dir));
+	ASSERT_EQ(0, attach(self, H(PATH_UNLINK), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(unlink(FILE3)));
+	EXPECT_EQ(0, access(FILE3, F_OK));
+	EXPECT_EQ(DENY_ERRNO, err(unlinkat(AT_FDCWD, FILE3, 0)));
+	r = rec(self);
+	EXPECT_EQ(2, r.runs);
+	EXPECT_EQ(st.st_ino, r.i.ino);
+	EXPECT_EQ(st.st_mode, r.i.mode);
+	EXPECT_EQ(1, r.i.nlink);
+	EXPECT_EQ(dir.st_ino, r.i.dir_ino);
+	EXPECT_EQ(dir.st_mode, r.i.dir_mode);
+	EXPECT_STREQ("f", r.i.name);
+	EXPECT_EQ(1, r.i.name_len);
+	/* A missing name fails first; rmdir is another hook. */
+	EXPECT_EQ(ENOENT, err(unlink(DIR3 "/missing")));
+	EXPECT_EQ(0, err(rmdir(SUB3)));
+	EXPECT_EQ(2, rec(self).runs);
+	/* unlink() of a directory crosses it (EISDIR comes after). */
+	ASSERT_EQ(0, mkdir(SUB3, 0755));
+	EXPECT_EQ(DENY_ERRNO, err(unlink(SUB3)));
+	EXPECT_TRUE(S_ISDIR(rec(self).i.mode));
+	detach(self);
+	EXPECT_EQ(EISDIR, err(unlink(SUB3)));
+	EXPECT_EQ(0, err(unlink(FILE3)));
+}
+
+/* rmdir() and unlinkat(AT_REMOVEDIR). */
+TEST_F(h3, path_rmdir)
+{
+	struct stat st;
+	struct record r;
+
+	ASSERT_EQ(0, stat(SUB3, &st));
+	ASSERT_EQ(0, attach(self, H(PATH_RMDIR), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(rmdir(SUB3)));
+	EXPECT_EQ(DENY_ERRNO, err(unlinkat(AT_FDCWD, SUB3, AT_REMOVEDIR)));
+	EXPECT_EQ(0, access(SUB3, F_OK));
+	r = rec(self);
+	EXPECT_EQ(2, r.runs);
+	EXPECT_EQ(st.st_ino, r.i.ino);
+	EXPECT_TRUE(S_ISDIR(r.i.mode));
+	EXPECT_STREQ("d", r.i.name);
+	/* unlink of a file: not this hook. */
+	EXPECT_EQ(0, err(unlink(FILE3)));
+	EXPECT_EQ(2, rec(self).runs);
+}
+
+/*
+ * truncate(2) crosses path_truncate; ftruncate(2) and O_TRUNC cross
+ * file_truncate: every way of truncating is seen by one of them.
+ */
+TEST_F(h3, truncate_every_path)
+{
+	struct stat st;
+	struct record r;
+	int fd = open(FILE3, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, stat(FILE3, &st));
+	ASSERT_EQ(0, attach(self, H(PATH_TRUNCATE), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(truncate(FILE3, 0)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(st.st_ino, r.i.ino);
+	EXPECT_EQ(r.i.dev, st.st_dev);
+	EXPECT_EQ(0, err(ftruncate(fd, 50)));
+	EXPECT_EQ(1, rec(self).runs);
+
+	ASSERT_EQ(0, attach(self, H(FILE_TRUNCATE), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(ftruncate(fd, 0)));
+	EXPECT_EQ(DENY_ERRNO, err(open(FILE3, O_WRONLY | O_TRUNC)));
+	r = rec(self);
+	EXPECT_EQ(2, r.runs);
+	EXPECT_EQ(st.st_ino, r.f.ino);
+	/* f_flags as the file is open: the kernel drops O_TRUNC at open. */
+	EXPECT_EQ(O_WRONLY, r.f.flags & (O_ACCMODE | O_TRUNC));
+	EXPECT_NE(0, r.f.s_magic);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(50, st.st_size);
+	/* A new file is not truncated: no crossing. */
+	close(open(DIR3 "/new", O_CREAT | O_WRONLY | O_TRUNC, 0600));
+	EXPECT_EQ(2, rec(self).runs);
+	unlink(DIR3 "/new");
+	close(fd);
+}
+
+/* chmod(): the mode the inode gets; fchmod and fchmodat too. */
+TEST_F(h3, path_chmod)
+{
+	struct stat st;
+	struct record r;
+	int fd = open(FILE3, O_RDONLY);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, attach(self, H(PATH_CHMOD), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(chmod(FILE3, 04755)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(S_IFREG | 0644, r.i.mode);
+	EXPECT_EQ(S_IFREG | 04755, r.i.new_mode);
+	EXPECT_EQ(DENY_ERRNO, err(fchmod(fd, 0600)));
+	EXPECT_EQ(DENY_ERRNO, err(fchmodat(AT_FDCWD, FILE3, 0600, 0)));
+	EXPECT_EQ(3, rec(self).runs);
+	EXPECT_EQ(S_IFREG | 0600, rec(self).i.new_mode);
+	ASSERT_EQ(0, stat(FILE3, &st));
+	EXPECT_EQ(S_IFREG | 0644, st.st_mode);
+	detach(self);
+	EXPECT_EQ(0, err(chmod(FILE3, 0600)));
+	close(fd);
+}
+
+/* chown(): the owner it gets, 0xffffffff for "unchanged". */
+TEST_F(h3, path_chown)
+{
+	struct stat st;
+	struct record r;
+
+	ASSERT_EQ(0, attach(self, H(PATH_CHOWN), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(chown(FILE3, 1234, -1)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(1234, r.i.new_uid);
+	EXPECT_EQ(0xffffffffU, r.i.new_gid);
+	EXPECT_EQ(0, r.i.uid);
+	EXPECT_EQ(DENY_ERRNO, err(lchown(FILE3, -1, 99)));
+	r = rec(self);
+	EXPECT_EQ(0xffffffffU, r.i.new_uid);
+	EXPECT_EQ(99, r.i.new_gid);
+	ASSERT_EQ(0, stat(FILE3, &st));
+	EXPECT_EQ(0, st.st_uid);
+	EXPECT_EQ(0, st.st_gid);
+}
+
+/* ioctl(): every request, the generic ones included, with its number. */
+TEST_F(h3, file_ioctl)
+{
+	struct stat st;
+	struct record r;
+	int fd = open("/dev/null", O_RDONLY), n;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(0, attach(self, H(FILE_IOCTL), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(ioctl(fd, FIONREAD, &n)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(FIONREAD, r.f.cmd);
+	EXPECT_EQ(st.st_ino, r.f.ino);
+	EXPECT_EQ(st.st_rdev, r.f.rdev);
+	EXPECT_EQ(DENY_ERRNO, err(ioctl(fd, FIOCLEX)));
+	EXPECT_EQ(FIOCLEX, rec(self).f.cmd);
+	/* fcntl() is not an ioctl. */
+	EXPECT_EQ(0, err(fcntl(fd, F_SETFD, FD_CLOEXEC)));
+	EXPECT_EQ(2, rec(self).runs);
+	close(fd);
+}
+
+/* Send @fd over a socketpair and receive it: the new fd or -errno. */
+static int pass_fd(int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, c = 'x';
+	struct iovec iov = { &c, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	int sv[2], got = -EIO;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return -errno;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sv[0], &m, 0) == 1) {
+		memset(cbuf, 0, sizeof(cbuf));
+		m.msg_controllen = sizeof(cbuf);
+		if (recvmsg(sv[1], &m, 0) < 0)
+			got = -errno;
+		else if (m.msg_flags & MSG_CTRUNC)
+			got = -EPERM;	/* the kernel dropped the fd */
+		else if (CMSG_FIRSTHDR(&m))
+			memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	}
+	close(sv[0]);
+	close(sv[1]);
+	return got;
+}
+
+/* SCM_RIGHTS: the received file; a denial drops it (MSG_CTRUNC). */
+TEST_F(h3, file_receive)
+{
+	struct stat st;
+	struct record r;
+	int fd = open(FILE3, O_RDONLY), got;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(0, attach(self, H(FILE_RECEIVE), -DENY_ERRNO));
+	EXPECT_EQ(-EPERM, pass_fd(fd));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(st.st_ino, r.f.ino);
+	EXPECT_EQ(O_RDONLY, r.f.flags & O_ACCMODE);
+	detach(self);
+	got = pass_fd(fd);
+	EXPECT_LE(0, got);
+	close(got);
+	close(fd);
+}
+
+/* setsockopt(): level and option name, and the socket's address. */
+TEST_F(h3, socket_setsockopt)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	struct record r;
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	ASSERT_LE(0, s);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(s, (struct sockaddr *)&sin, &len));
+	ASSERT_EQ(0, attach(self, H(SOCKET_SETSOCKOPT), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(SOL_SOCKET, r.s.arg);
+	EXPECT_EQ(SO_REUSEADDR, r.s.flags);
+	EXPECT_EQ(ntohs(sin.sin_port), r.s.local_port);
+	EXPECT_EQ(htonl(INADDR_LOOPBACK), r.s.local_ip4);
+	EXPECT_EQ(DENY_ERRNO, err(setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))));
+	r = rec(self);
+	EXPECT_EQ(IPPROTO_TCP, r.s.arg);
+	EXPECT_EQ(TCP_NODELAY, r.s.flags);
+	/* getsockopt is not setsockopt. */
+	len = sizeof(one);
+	EXPECT_EQ(0, err(getsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, &len)));
+	EXPECT_EQ(2, rec(self).runs);
+	close(s);
+}
+
+#define SCRIPT DIR3 "/script"
+
+/* fork + execve(@path): the child's exit status, or 128 + errno. */
+static int run(const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(path, path, (char *)NULL);
+		_exit(128 + errno);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * execve(): once per execution, with the file named (a script, not its
+ * interpreter), by the task that calls execve().
+ */
+TEST_F(h3, bprm_creds_for_exec)
+{
+	struct record r;
+	struct stat st;
+	int fd = open(SCRIPT, O_CREAT | O_WRONLY | O_TRUNC, 0755);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(16, write(fd, "#!/bin/sh\nexit 7", 16));
+	close(fd);
+	ASSERT_EQ(0, stat(SCRIPT, &st));
+	ASSERT_EQ(7, run(SCRIPT));
+	/* The program sees the child: filter on nothing but count. */
+	detach(self);
+	self->hook = H(BPRM_CREDS_FOR_EXEC);
+	{
+		struct record z;
+		struct bpf_insn insns[256] = {};
+		int n = 0, skip[2];
+
+		insns[n++] = MOV64_REG(6, 1);
+		/* Only the script (its inode): children of other tests exec too. */
+		insns[n++] = LDX_MEM(BPF_DW, 2, 6, offsetof(struct checmate_exec_ctx, ino));
+		skip[0] = n;
+		insns[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, st.st_ino);
+		n = emit_copy_tail(insns, n, self->map, sizeof(struct checmate_exec_ctx),
+				   offsetof(struct record, runs), -DENY_ERRNO, skip, 1);
+		memset(&z, 0, sizeof(z));
+		self->prog = load_prog(self->hook, insns, n);
+		ASSERT_LE(0, self->prog) TH_LOG("%s", verifier_log);
+		ASSERT_EQ(0, cm_map_elem(BPF_MAP_UPDATE_ELEM, self->map, 0, &z));
+		ASSERT_EQ(0, cm_attach(self->hook, self->prog));
+	}
+	EXPECT_EQ(128 + DENY_ERRNO, run(SCRIPT));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(st.st_ino, r.e.ino);
+	EXPECT_EQ(S_IFREG | 0755, r.e.mode);
+	EXPECT_EQ(0, r.e.euid);
+	detach(self);
+	EXPECT_EQ(7, run(SCRIPT));
+	unlink(SCRIPT);
+}
+
+/* mount -o remount and fsconfig(RECONFIGURE): the superblock as it is. */
+TEST_F(h3, sb_remount)
+{
+	struct record r;
+	struct stat st;
+	int fs;
+
+	mkdir(MNT3, 0755);
+	ASSERT_EQ(0, mount("none", MNT3, "tmpfs", 0, NULL));
+	ASSERT_EQ(0, stat(MNT3, &st));
+	ASSERT_EQ(0, attach(self, H(SB_REMOUNT), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(mount("none", MNT3, NULL, MS_REMOUNT | MS_RDONLY, NULL)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(TMPFS_MAGIC, r.m.s_magic);
+	EXPECT_STREQ("tmpfs", r.m.fstype);
+	EXPECT_EQ(st.st_ino, r.m.ino);
+	EXPECT_EQ(0, r.m.flags & MS_RDONLY);
+	/* Still writable. */
+	EXPECT_EQ(0, access(MNT3, W_OK));
+	/* The new mount API's reconfiguration. */
+	fs = fspick(AT_FDCWD, MNT3, 0);
+	ASSERT_LE(0, fs);
+	EXPECT_EQ(0, err(fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0)));
+	EXPECT_EQ(DENY_ERRNO, err(fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0)));
+	EXPECT_EQ(2, rec(self).runs);
+	close(fs);
+	/* A bind remount changes per-mount flags: not this hook. */
+	EXPECT_EQ(0, err(mount("none", MNT3, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL)));
+	EXPECT_EQ(2, rec(self).runs);
+	detach(self);
+	EXPECT_EQ(0, umount(MNT3));
+	rmdir(MNT3);
+}
+
+/* The verifier: reads inside each context only, no writes. */
+TEST(verifier_rules)
+{
+	for (unsigned int h = H(PATH_UNLINK); h <= H(SB_REMOUNT); h++) {
+		const struct bpf_insn past[] = {
+			LDX_MEM(BPF_W, 0, 1, ctx_size(h)), MOV64_IMM(0, 0), EXIT(),
+		};
+		const struct bpf_insn last[] = {
+			LDX_MEM(BPF_W, 0, 1, ctx_size(h) - 4), MOV64_IMM(0, 0), EXIT(),
+		};
+		const struct bpf_insn write[] = {
+			ST_MEM(BPF_W, 1, 0, 1), MOV64_IMM(0, 0), EXIT(),
+		};
+		int fd = load_prog(h, last, 3);
+
+		EXPECT_LE(0, fd) TH_LOG("hook %u: %s", h, verifier_log);
+		close(fd);
+		EXPECT_EQ(-1, load_prog(h, past, 3));
+		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(-1, load_prog(h, write, 3));
+		EXPECT_EQ(EACCES, errno);
+	}
+	EXPECT_EQ(56, sizeof(struct checmate_file_ctx));
+	EXPECT_EQ(40, offsetof(struct checmate_file_ctx, cmd));
+	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 16,
+		  offsetof(struct checmate_inode_ctx, new_mode));
+	EXPECT_EQ(54, __CHECMATE_HOOK_MAX - 1);
+}
+
+TEST_HARNESS_MAIN

@@ -228,6 +228,12 @@ def _save(plt, fig, path):
     fig.tight_layout()
     fig.savefig(path, format="svg", metadata={"Date": None})
     plt.close(fig)
+    # matplotlib ends path data lines with a space; the kernel's
+    # checkpatch refuses trailing whitespace, and SVG does not need it.
+    with open(path) as f:
+        lines = [line.rstrip() for line in f]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def plot_progs(c, path):

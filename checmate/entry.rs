@@ -13,9 +13,9 @@ use kernel::bindings::{
     checmate_unix_ctx as UnixCtx,
 };
 use kernel::bindings::{
-    cred, dentry, file, inode, kernel_cap_t, kernel_siginfo, kgid_t, kuid_t, linux_binprm, msghdr,
-    path, request_sock, sk_buff, sock, sockaddr, socket, task_struct, umode_t, user_namespace,
-    vfsmount, vm_area_struct,
+    cred, dentry, file, fown_struct, inode, kernel_cap_t, kernel_siginfo, kgid_t, kuid_t,
+    linux_binprm, mnt_idmap, msghdr, path, request_sock, sk_buff, sock, sockaddr, socket,
+    task_struct, umode_t, user_namespace, vfsmount, vm_area_struct,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 

@@ -196,6 +196,20 @@ macro_rules! for_each_hook {
             sb_remount = checmate_hook_CHECMATE_HOOK_SB_REMOUNT, MountCtx, context Process,
                 (sb: *mut bindings::super_block, mnt_opts: *mut c_void)
                 fill mount::sb_remount;
+            file_send_sigiotask = checmate_hook_CHECMATE_HOOK_FILE_SEND_SIGIOTASK, TaskCtx,
+                context Irq, (tsk: *mut task_struct, fown: *mut fown_struct, sig: c_int)
+                fill task::file_send_sigiotask;
+            task_setnice = checmate_hook_CHECMATE_HOOK_TASK_SETNICE, TaskCtx, context Atomic,
+                (p: *mut task_struct, nice: c_int) fill task::task_setnice;
+            inode_setxattr = checmate_hook_CHECMATE_HOOK_INODE_SETXATTR, InodeCtx,
+                context Process,
+                (idmap: *mut mnt_idmap, dentry: *mut dentry, name: *const c_char,
+                 value: *const c_void, size: usize, flags: c_int)
+                fill namei::inode_setxattr;
+            inode_init_security_anon = checmate_hook_CHECMATE_HOOK_INODE_INIT_SECURITY_ANON,
+                KernelCtx, context Process,
+                (inode: *mut inode, name: *const bindings::qstr, context_inode: *const inode)
+                fill integrity::inode_init_security_anon;
         }
     };
 }

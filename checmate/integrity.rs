@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Kernel integrity contexts (`struct checmate_kernel_ctx`): what the
-//! kernel is about to load into itself. `kernel_module_request`
+//! kernel is about to load into itself, and the kernel objects behind the
+//! commonest exploit primitives (`inode_init_security_anon`: io_uring,
+//! userfaultfd, `fs/anon_inodes.c`). `kernel_module_request`
 //! (`kernel/module/kmod.c`), `kernel_read_file` (`fs/kernel_read_file.c`)
 //! and `kernel_load_data` (`kernel/module/main.c`, `kernel/kexec.c`,
 //! `drivers/base/firmware_loader/`).
@@ -151,5 +153,38 @@ pub(crate) unsafe fn kernel_load_data(
     if contents {
         ctx.info |= bindings::CHECMATE_KERNEL_F_CONTENTS;
     }
+    caller(ctx);
+}
+
+/// Fills the context of the `inode_init_security_anon` LSM hook: the name
+/// of a new "secure" anonymous inode (`anon_inode_make_secure_inode()`).
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn inode_init_security_anon(
+    ctx: &mut KernelCtx,
+    _inode: *mut bindings::inode,
+    name: *const bindings::qstr,
+    _context_inode: *const bindings::inode,
+) {
+    // `anon_inode_make_secure_inode()` passes a `qstr` of a constant
+    // string its caller named ("[io_uring]"...).
+    // SAFETY: a valid `qstr`: `len` bytes at `name`.
+    let (bytes, len) = unsafe {
+        let q = &*name;
+        (q.name, q.__bindgen_anon_1.__bindgen_anon_1.len as usize)
+    };
+    let n = len.min(ctx.name.len() - 1);
+    for (i, d) in ctx.name.iter_mut().take(n).enumerate() {
+        // SAFETY: `i < n <= len`, within the name.
+        *d = unsafe { *bytes.add(i) } as c_char;
+    }
+    ctx.name[n] = 0;
+    if n < len {
+        ctx.info |= bindings::CHECMATE_KERNEL_F_NAME_CUT;
+    }
+    ctx.name_len = len as u32;
     caller(ctx);
 }

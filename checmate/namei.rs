@@ -5,7 +5,8 @@
 //! `kernel/bpf/inode.c`); those that take one away, `path_unlink` and
 //! `path_rmdir` (`fs/namei.c`, `fs/cachefiles/`); and those that change
 //! an inode by path, `path_truncate`, `path_chmod`, `path_chown`
-//! (`fs/open.c`, the last two with the inode locked).
+//! (`fs/open.c`, the last two with the inode locked); and
+//! `inode_setxattr` (`fs/xattr.c`, the inode locked).
 //!
 //! The kernel calls them with the directory that gets the name locked
 //! (`filename_create()`, `lookup_open()`, `lock_rename()`), in process
@@ -22,7 +23,7 @@ use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
 use kernel::bindings::checmate_inode_ctx as InodeCtx;
-use kernel::ffi::{c_char, c_uint};
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
 /// `S_IALLUGO` (`include/linux/stat.h`): the permission, set-id and sticky
 /// bits.
@@ -380,4 +381,41 @@ pub(crate) unsafe fn path_chown(
     // (0xffffffff) where the call leaves the owner as it is.
     ctx.new_uid = uid.val;
     ctx.new_gid = gid.val;
+}
+
+/// Fills the context of the `inode_setxattr` LSM hook. The value is not
+/// read, only its size kept.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn inode_setxattr(
+    ctx: &mut InodeCtx,
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    name: *const c_char,
+    _value: *const c_void,
+    size: usize,
+    flags: c_int,
+) {
+    // SAFETY: `__vfs_setxattr_locked()` holds the dentry, positive, with
+    // its inode locked; a live inode's superblock is valid.
+    unsafe {
+        let inode = (*dentry).d_inode;
+        object(ctx, inode);
+        ctx.dev = encode_dev((*(*inode).i_sb).s_dev);
+    }
+    // The attribute's name is the kernel's NUL-terminated copy, at most
+    // XATTR_NAME_MAX (255) bytes.
+    // SAFETY: `name` is a NUL-terminated kernel string; `strnlen()` stops
+    // at its NUL.
+    let len = unsafe { bindings::strnlen(name, bindings::XATTR_NAME_MAX as usize + 1) };
+    ctx.name2_len = len as u32;
+    // SAFETY: `len` bytes of `name` were just found to be readable.
+    if unsafe { copy_name(&mut ctx.name2, name.cast(), len) } {
+        ctx.info |= bindings::CHECMATE_INODE_F_NAME2_CUT;
+    }
+    ctx.size = size as u32;
+    ctx.flags = flags as u32;
 }

@@ -143,3 +143,54 @@ pub(crate) unsafe fn task_kill(
         ctx.sender_uid = unsafe { (*cred).euid.val };
     }
 }
+
+/// Fills the context of the `file_send_sigiotask` LSM hook, possibly in
+/// interrupt context (`send_sigio()` from a driver or the network stack),
+/// under RCU and the owner's `fown->lock`: only reads.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn file_send_sigiotask(
+    ctx: &mut TaskCtx,
+    tsk: *mut bindings::task_struct,
+    fown: *mut bindings::fown_struct,
+    sig: c_int,
+) {
+    // SAFETY: `sigio_perm()` passes a task it found under RCU, which it
+    // holds for the call.
+    unsafe { from_task(ctx, tsk) };
+    // F_SETSIG 0 sends SIGIO (`send_sigio_to_task()`).
+    ctx.arg = if sig == 0 {
+        bindings::SIGIO
+    } else {
+        sig as u32
+    };
+    // `fown` is the file's owner record, its `lock` held by the caller;
+    // `file` is its backpointer, set when the record was made.
+    // SAFETY: the record and the file it belongs to (which holds its
+    // inode) are alive while the caller signals for it.
+    unsafe {
+        let f = &*fown;
+        ctx.sender_uid = f.euid.val;
+        if !f.file.is_null() {
+            let inode = &*(*f.file).f_inode;
+            ctx.ino = inode.i_ino as u64;
+            ctx.dev = encode_dev((*inode.i_sb).s_dev);
+        }
+    }
+}
+
+/// Fills the context of the `task_setnice` LSM hook (under RCU and, for
+/// setpriority(2), `tasklist_lock`).
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn task_setnice(ctx: &mut TaskCtx, p: *mut bindings::task_struct, nice: c_int) {
+    // SAFETY: the callers hold the task (RCU, or `current`).
+    unsafe { from_task(ctx, p) };
+    ctx.arg = nice as u32;
+}

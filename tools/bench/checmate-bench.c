@@ -646,6 +646,10 @@ static const char *const hook_names[] = {
 	[CHECMATE_HOOK_SOCKET_SETSOCKOPT] = "socket_setsockopt",
 	[CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC] = "bprm_creds_for_exec",
 	[CHECMATE_HOOK_SB_REMOUNT] = "sb_remount",
+	[CHECMATE_HOOK_FILE_SEND_SIGIOTASK] = "file_send_sigiotask",
+	[CHECMATE_HOOK_TASK_SETNICE] = "task_setnice",
+	[CHECMATE_HOOK_INODE_SETXATTR] = "inode_setxattr",
+	[CHECMATE_HOOK_INODE_INIT_SECURITY_ANON] = "inode_init_security_anon",
 };
 
 #define NNAMED ((int)(sizeof(hook_names) / sizeof(hook_names[0])))

@@ -188,6 +188,13 @@ enum checmate_hook {
 	CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC = 53,
 	/* mounts: struct checmate_mount_ctx */
 	CHECMATE_HOOK_SB_REMOUNT = 54,
+	/* tasks: struct checmate_task_ctx */
+	CHECMATE_HOOK_FILE_SEND_SIGIOTASK = 55,
+	CHECMATE_HOOK_TASK_SETNICE = 56,
+	/* inodes: struct checmate_inode_ctx */
+	CHECMATE_HOOK_INODE_SETXATTR = 57,
+	/* kernel objects: struct checmate_kernel_ctx */
+	CHECMATE_HOOK_INODE_INIT_SECURITY_ANON = 58,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -424,6 +431,17 @@ struct checmate_file_ctx {
  *               user namespace (through the mount's idmapping), or
  *               0xffffffff where the call leaves it. The kernel clears
  *               the set-user-ID bit of a file whose owner changes
+ * inode_setxattr setxattr(), lsetxattr(), fsetxattr() (also io_uring's
+ *               SETXATTR and FSETXATTR), and the kernel's own writes of
+ *               extended attributes (overlayfs copy-up, nfsd), the inode
+ *               locked: the inode as it is; name2 = the attribute's name
+ *               ("security.capability": file capabilities, a set-id bit
+ *               by another name; "trusted.overlay.*", "user.*"...),
+ *               name2_len its length; size = the value's size in bytes;
+ *               flags = XATTR_CREATE (1), XATTR_REPLACE (2). The value
+ *               itself is not copied. POSIX ACLs (system.posix_acl_*)
+ *               do not cross it: they cross inode_set_acl, not a
+ *               Checmate hook
  * Names are copied NUL-terminated into their 64 bytes, cut to 63 if
  * longer, with CHECMATE_INODE_F_NAME_CUT or _NAME2_CUT set; name_len and
  * name2_len are their full lengths. Owners are in the initial user
@@ -459,7 +477,7 @@ struct checmate_inode_ctx {
 	__u32 new_mode;		/* path_chmod */
 	__u32 new_uid;		/* path_chown */
 	__u32 new_gid;		/* path_chown */
-	__u32 reserved2;
+	__u32 size;		/* inode_setxattr: the value's size */
 };
 
 /*
@@ -487,6 +505,29 @@ struct checmate_inode_ctx {
  *                     then sender_uid is the opener's euid and sender_tgid
  *                     and sender_cgroup_id are 0. So programs of task_kill
  *                     may not call helpers about the current task
+ * file_send_sigiotask a signal the kernel sends for I/O on a file whose
+ *                     owner was set with fcntl(F_SETOWN, F_SETOWN_EX) or
+ *                     ioctl(FIOSETOWN, SIOCSPGRP): SIGIO (or the F_SETSIG
+ *                     signal) when O_ASYNC I/O is possible, SIGURG for TCP
+ *                     urgent data; after the kernel's own check (the
+ *                     owner-setter's uid or euid matches the target's uid
+ *                     or suid, or is root). target = the signalled task;
+ *                     arg = the signal that will be sent (SIGIO for
+ *                     F_SETSIG 0); ino, dev = the file's; sender_uid = the
+ *                     euid of the task that set the owner, sender_tgid and
+ *                     sender_cgroup_id 0. Called in interrupt or softirq
+ *                     context too (a socket's data arriving), from whatever
+ *                     task is current: no helper about it
+ * task_setnice        setpriority(2) (PRIO_PROCESS, _PGRP, _USER: once per
+ *                     task), nice(2), writes to /proc/PID/autogroup, after
+ *                     the kernel's own permission check and with tasklist
+ *                     lock held (atomic): target = the task whose nice
+ *                     value changes; arg = the new nice value (-20..19, as
+ *                     a two's complement 32-bit value). A denial fails the
+ *                     call with the errno (setpriority: for that task).
+ *                     sched_setattr(2) and sched_setscheduler(2) change the
+ *                     nice value too and do not cross it (they cross
+ *                     task_setscheduler, not a Checmate hook)
  */
 struct checmate_task_ctx {
 	__u32 pid;
@@ -883,6 +924,16 @@ struct checmate_exec_ctx {
  *                     (LOADING_FIRMWARE, with CHECMATE_KERNEL_F_CONTENTS;
  *                     a denial skips that source); file fields 0
  *
+ * inode_init_security_anon  a new anonymous inode that the kernel asks
+ *                     the LSMs to label ("secure" anonymous inodes):
+ *                     io_uring_setup(2) ("[io_uring]"), userfaultfd(2) and
+ *                     USERFAULTFD_IOC_NEW on /dev/userfaultfd
+ *                     ("[userfaultfd]"), KVM's guest_memfd; name = that
+ *                     name; id 0; file fields 0; a denial fails the call
+ *                     with the errno. Other anonymous files (eventfd,
+ *                     signalfd, timerfd, epoll, pidfd, bpf objects...)
+ *                     share one inode and do not cross it
+ *
  * id is the kernel's own enum (include/linux/kernel_read_file.h,
  * include/linux/security.h), the same numbers in both: enum
  * kernel_read_file_id (READING_*) for kernel_read_file, enum
@@ -926,7 +977,7 @@ struct checmate_kernel_ctx {
 	__u32 caller_euid;
 	__u32 name_len;
 	__u32 reserved;
-	char name[64];		/* kernel_module_request: NUL-terminated */
+	char name[64];		/* kernel_module_request, inode_init_security_anon */
 };
 
 #endif /* _UAPI_LINUX_CHECMATE_H */

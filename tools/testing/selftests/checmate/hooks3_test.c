@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checmate selftests: hooks 43-54. Each is crossed by the calls that
+ * Checmate selftests: hooks 43-58. Each is crossed by the calls that
  * should cross it (and not by their neighbours), a program's denial fails
  * the call with the program's errno and leaves the object as it was, and
  * the context holds what the kernel acts on (compared with stat(2),
@@ -11,7 +11,11 @@
  * - open files: file_truncate, file_ioctl, file_receive;
  * - socket options: socket_setsockopt;
  * - exec, once per execve, with the file named: bprm_creds_for_exec;
- * - filesystem reconfiguration: sb_remount.
+ * - filesystem reconfiguration: sb_remount;
+ * - signals for I/O (F_SETOWN, O_ASYNC): file_send_sigiotask;
+ * - nice values: task_setnice;
+ * - extended attributes, file capabilities among them: inode_setxattr;
+ * - io_uring and userfaultfd instances: inode_init_security_anon.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -21,7 +25,14 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/eventfd.h>
+#include <sys/xattr.h>
+#include <linux/capability.h>
+#include <linux/io_uring.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,6 +57,8 @@ struct record {
 		struct checmate_sock_ctx s;
 		struct checmate_exec_ctx e;
 		struct checmate_mount_ctx m;
+		struct checmate_task_ctx t;
+		struct checmate_kernel_ctx k;
 		char raw[512];
 	};
 	__u64 runs;
@@ -64,6 +77,12 @@ static int ctx_size(unsigned int hook)
 		return sizeof(struct checmate_sock_ctx);
 	case H(BPRM_CREDS_FOR_EXEC):
 		return sizeof(struct checmate_exec_ctx);
+	case H(FILE_SEND_SIGIOTASK): case H(TASK_SETNICE):
+		return sizeof(struct checmate_task_ctx);
+	case H(INODE_SETXATTR):
+		return sizeof(struct checmate_inode_ctx);
+	case H(INODE_INIT_SECURITY_ANON):
+		return sizeof(struct checmate_kernel_ctx);
 	}
 	return sizeof(struct checmate_mount_ctx);
 }
@@ -501,10 +520,168 @@ TEST_F(h3, sb_remount)
 	rmdir(MNT3);
 }
 
+/*
+ * A program for file_send_sigiotask, called in interrupt context where
+ * current means nothing: copies the context and returns @ret when the
+ * signalled task (the context's pid) is @pid.
+ */
+static int load_copy_target(int map, int pid, int ret)
+{
+	struct bpf_insn insns[256] = {};
+	int n = 0, skip[2];
+
+	insns[n++] = MOV64_REG(6, 1);
+	insns[n++] = LDX_MEM(BPF_W, 2, 6, offsetof(struct checmate_task_ctx, pid));
+	skip[0] = n;
+	insns[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, pid);
+	n = emit_copy_tail(insns, n, map, sizeof(struct checmate_task_ctx),
+			   offsetof(struct record, runs), ret, skip, 1);
+	return load_prog(H(FILE_SEND_SIGIOTASK), insns, n);
+}
+
+/* Is SIGIO pending for this (blocking) process? Takes it if so. */
+static int sigio_pending(void)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	return sigtimedwait(&set, NULL, &zero) == SIGIO;
+}
+
+/*
+ * O_ASYNC I/O signals the file's owner (F_SETOWN) without kill(2): the
+ * signal crosses file_send_sigiotask, and a denial keeps it from coming.
+ */
+TEST_F(h3, file_send_sigiotask)
+{
+	struct record r;
+	struct stat st;
+	sigset_t set;
+	int sv[2];
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, fstat(sv[0], &st));
+	ASSERT_EQ(0, fcntl(sv[0], F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(sv[0], F_SETFL, O_ASYNC));
+	ASSERT_EQ(1, write(sv[1], "x", 1));
+	EXPECT_TRUE(sigio_pending());
+
+	self->hook = H(FILE_SEND_SIGIOTASK);
+	self->prog = load_copy_target(self->map, getpid(), -DENY_ERRNO);
+	ASSERT_LE(0, self->prog) TH_LOG("%s", verifier_log);
+	ASSERT_EQ(0, cm_attach(self->hook, self->prog));
+	ASSERT_EQ(1, write(sv[1], "x", 1));
+	EXPECT_FALSE(sigio_pending());
+	r = rec(self);
+	EXPECT_LE(1, r.runs);
+	EXPECT_EQ(getpid(), r.t.pid);
+	EXPECT_EQ(SIGIO, r.t.arg);
+	EXPECT_EQ(0, r.t.sender_uid);
+	EXPECT_EQ(0, r.t.sender_tgid);
+	EXPECT_EQ(st.st_ino, r.t.ino);
+	/* F_SETSIG: the signal that will be sent. */
+	ASSERT_EQ(0, fcntl(sv[0], F_SETSIG, SIGUSR1));
+	ASSERT_EQ(1, write(sv[1], "x", 1));
+	EXPECT_EQ(SIGUSR1, rec(self).t.arg);
+	detach(self);
+	ASSERT_EQ(0, fcntl(sv[0], F_SETSIG, 0));
+	ASSERT_EQ(1, write(sv[1], "x", 1));
+	EXPECT_TRUE(sigio_pending());
+	close(sv[0]);
+	close(sv[1]);
+	ASSERT_EQ(0, sigprocmask(SIG_UNBLOCK, &set, NULL));
+}
+
+/* setpriority() and nice(): the task and its new nice value. */
+TEST_F(h3, task_setnice)
+{
+	struct record r;
+
+	ASSERT_EQ(0, attach(self, H(TASK_SETNICE), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(setpriority(PRIO_PROCESS, 0, 5)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(getpid(), r.t.pid);
+	EXPECT_EQ(5, (int)r.t.arg);
+	EXPECT_EQ(0, getpriority(PRIO_PROCESS, 0));
+	errno = 0;
+	EXPECT_EQ(-1, nice(3));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	EXPECT_EQ(3, (int)rec(self).t.arg);
+	detach(self);
+	EXPECT_EQ(0, err(setpriority(PRIO_PROCESS, 0, 1)));
+	EXPECT_EQ(0, err(setpriority(PRIO_PROCESS, 0, 0)));
+}
+
+/* setxattr(): the attribute's name, size and flags; file capabilities. */
+TEST_F(h3, inode_setxattr)
+{
+	/* A valid value: the kernel checks the format before the LSMs. */
+	struct vfs_cap_data caps = {
+		.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE,
+		.data = { { .permitted = 1U << CAP_NET_RAW } },
+	};
+	struct record r;
+	struct stat st;
+
+	ASSERT_EQ(0, stat(FILE3, &st));
+	ASSERT_EQ(0, attach(self, H(INODE_SETXATTR), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(setxattr(FILE3, "user.checmate", "v", 1, XATTR_CREATE)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(st.st_ino, r.i.ino);
+	EXPECT_STREQ("user.checmate", r.i.name2);
+	EXPECT_EQ(13, r.i.name2_len);
+	EXPECT_EQ(1, r.i.size);
+	EXPECT_EQ(XATTR_CREATE, r.i.flags);
+	/* File capabilities: set-user-ID by another name. */
+	EXPECT_EQ(DENY_ERRNO, err(setxattr(FILE3, "security.capability", &caps, sizeof(caps), 0)));
+	r = rec(self);
+	EXPECT_STREQ("security.capability", r.i.name2);
+	EXPECT_EQ(sizeof(caps), r.i.size);
+	EXPECT_EQ(-1, getxattr(FILE3, "security.capability", NULL, 0));
+	detach(self);
+	EXPECT_EQ(0, err(setxattr(FILE3, "user.checmate", "v", 1, XATTR_CREATE)));
+	EXPECT_EQ(0, err(setxattr(FILE3, "security.capability", &caps, sizeof(caps), 0)));
+}
+
+/* io_uring_setup(): a "secure" anonymous inode, "[io_uring]". */
+TEST_F(h3, inode_init_security_anon)
+{
+	struct io_uring_params p;
+	struct record r;
+	int fd;
+
+	ASSERT_EQ(0, attach(self, H(INODE_INIT_SECURITY_ANON), -DENY_ERRNO));
+	memset(&p, 0, sizeof(p));
+	EXPECT_EQ(-1, syscall(SYS_io_uring_setup, 4, &p));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_STREQ("[io_uring]", r.k.name);
+	EXPECT_EQ(10, r.k.name_len);
+	EXPECT_EQ(getpid(), r.k.pid);
+	/* An eventfd is anonymous too, but not "secure": not this hook. */
+	fd = eventfd(0, 0);
+	EXPECT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(1, rec(self).runs);
+	detach(self);
+	memset(&p, 0, sizeof(p));
+	fd = syscall(SYS_io_uring_setup, 4, &p);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
 /* The verifier: reads inside each context only, no writes. */
 TEST(verifier_rules)
 {
-	for (unsigned int h = H(PATH_UNLINK); h <= H(SB_REMOUNT); h++) {
+	for (unsigned int h = H(PATH_UNLINK); h <= H(INODE_INIT_SECURITY_ANON); h++) {
 		const struct bpf_insn past[] = {
 			LDX_MEM(BPF_W, 0, 1, ctx_size(h)), MOV64_IMM(0, 0), EXIT(),
 		};
@@ -527,7 +704,9 @@ TEST(verifier_rules)
 	EXPECT_EQ(40, offsetof(struct checmate_file_ctx, cmd));
 	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 16,
 		  offsetof(struct checmate_inode_ctx, new_mode));
-	EXPECT_EQ(54, __CHECMATE_HOOK_MAX - 1);
+	EXPECT_EQ(58, __CHECMATE_HOOK_MAX - 1);
+	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 4,
+		  offsetof(struct checmate_inode_ctx, size));
 }
 
 TEST_HARNESS_MAIN

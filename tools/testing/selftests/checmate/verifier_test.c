@@ -27,6 +27,12 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_sock_ctx);
 	if (hook == CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC)
 		return sizeof(struct checmate_exec_ctx);
+	if (hook == CHECMATE_HOOK_FILE_SEND_SIGIOTASK || hook == CHECMATE_HOOK_TASK_SETNICE)
+		return sizeof(struct checmate_task_ctx);
+	if (hook == CHECMATE_HOOK_INODE_SETXATTR)
+		return sizeof(struct checmate_inode_ctx);
+	if (hook == CHECMATE_HOOK_INODE_INIT_SECURITY_ANON)
+		return sizeof(struct checmate_kernel_ctx);
 	if (hook == CHECMATE_HOOK_UNIX_STREAM_CONNECT || hook == CHECMATE_HOOK_UNIX_MAY_SEND)
 		return sizeof(struct checmate_unix_ctx);
 	if (hook == CHECMATE_HOOK_USERNS_CREATE ||
@@ -222,6 +228,8 @@ TEST(current_task_helpers_not_in_interrupt_context)
 	EXPECT_EQ(EINVAL, errno);
 	/* Also sent from interrupt context for another task (USB async I/O). */
 	EXPECT_EQ(-1, load_prog(CHECMATE_HOOK_TASK_KILL, insns, ARRAY_LEN(insns)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, load_prog(CHECMATE_HOOK_FILE_SEND_SIGIOTASK, insns, ARRAY_LEN(insns)));
 	EXPECT_EQ(EINVAL, errno);
 	/* Atomic, but current is the task that asks. */
 	fd = load_prog(CHECMATE_HOOK_CAPABLE, insns, ARRAY_LEN(insns));

@@ -210,6 +210,8 @@ macro_rules! for_each_hook {
                 KernelCtx, context Process,
                 (inode: *mut inode, name: *const bindings::qstr, context_inode: *const inode)
                 fill integrity::inode_init_security_anon;
+            netlink_send = checmate_hook_CHECMATE_HOOK_NETLINK_SEND, SockCtx, context Process,
+                (sk: *mut sock, skb: *mut sk_buff) fill net::netlink_send;
         }
     };
 }

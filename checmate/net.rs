@@ -39,6 +39,7 @@ const F_BAD_ADDR: u32 = bindings::CHECMATE_SOCK_F_BAD_ADDR;
 const F_FRAGMENT: u32 = bindings::CHECMATE_SOCK_F_FRAGMENT;
 const F_TRUNCATED: u32 = bindings::CHECMATE_SOCK_F_TRUNCATED;
 const F_SCTP_ADDRS: u32 = bindings::CHECMATE_SOCK_F_SCTP_ADDRS;
+const F_NL_BATCH: u32 = bindings::CHECMATE_SOCK_F_NL_BATCH;
 
 /// `sizeof(struct sockaddr_in)`.
 const SIN_LEN: usize = core::mem::size_of::<bindings::sockaddr_in>();
@@ -715,6 +716,51 @@ pub(crate) unsafe fn socket_listen(ctx: &mut SockCtx, sock: *mut bindings::socke
     // SAFETY: valid hook arguments (module docs).
     unsafe { from_socket(ctx, sock) };
     ctx.arg = backlog as u32;
+}
+
+/// `struct nlmsghdr` (include/uapi/linux/netlink.h): `nlmsg_len` (u32),
+/// `nlmsg_type` (u16), `nlmsg_flags` (u16), `nlmsg_seq`, `nlmsg_pid`.
+const NLMSG_HDRLEN: usize = 16;
+
+/// Fills the context of the `netlink_send` LSM hook: the socket and the
+/// first message header of the data `netlink_sendmsg()` copied into a
+/// linear skb (`netlink_alloc_large_skb()`).
+///
+/// # Safety
+///
+/// The arguments must be the valid arguments of the LSM hook of the same
+/// name (`hooks.rs` passes them on from the LSM framework).
+pub(crate) unsafe fn netlink_send(
+    ctx: &mut SockCtx,
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) {
+    // SAFETY: the sending socket, held by the caller (its file).
+    let sk = unsafe { &*sk };
+    ctx.type_ = sk.sk_type as u32;
+    from_sock(ctx, sk);
+    // SAFETY: the skb `netlink_sendmsg()` just filled, owned by it: linear,
+    // `len` bytes at `data`.
+    let (data, len) = unsafe { ((*skb).data, (*skb).len as usize) };
+    if len < NLMSG_HDRLEN {
+        ctx.info |= F_TRUNCATED;
+        return;
+    }
+    let mut hdr = [0u8; NLMSG_HDRLEN];
+    for (i, b) in hdr.iter_mut().enumerate() {
+        // SAFETY: `i < NLMSG_HDRLEN <= len`.
+        *b = unsafe { *data.add(i) };
+    }
+    // Netlink headers are in host byte order.
+    let msg_len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+    ctx.arg = u16::from_ne_bytes([hdr[4], hdr[5]]) as u32;
+    ctx.flags = u16::from_ne_bytes([hdr[6], hdr[7]]) as u32;
+    // `netlink_rcv_skb()` goes on after NLMSG_ALIGN(nlmsg_len) while a
+    // header fits.
+    let next = (msg_len + 3) & !3;
+    if msg_len >= NLMSG_HDRLEN && next + NLMSG_HDRLEN <= len {
+        ctx.info |= F_NL_BATCH;
+    }
 }
 
 /// # Safety

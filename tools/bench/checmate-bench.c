@@ -650,6 +650,7 @@ static const char *const hook_names[] = {
 	[CHECMATE_HOOK_TASK_SETNICE] = "task_setnice",
 	[CHECMATE_HOOK_INODE_SETXATTR] = "inode_setxattr",
 	[CHECMATE_HOOK_INODE_INIT_SECURITY_ANON] = "inode_init_security_anon",
+	[CHECMATE_HOOK_NETLINK_SEND] = "netlink_send",
 };
 
 #define NNAMED ((int)(sizeof(hook_names) / sizeof(hook_names[0])))

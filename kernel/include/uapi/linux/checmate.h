@@ -195,6 +195,8 @@ enum checmate_hook {
 	CHECMATE_HOOK_INODE_SETXATTR = 57,
 	/* kernel objects: struct checmate_kernel_ctx */
 	CHECMATE_HOOK_INODE_INIT_SECURITY_ANON = 58,
+	/* network: struct checmate_sock_ctx */
+	CHECMATE_HOOK_NETLINK_SEND = 59,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -254,6 +256,18 @@ enum checmate_hook {
  *                     value: local_*, remote_* of the socket; arg = level
  *                     (SOL_SOCKET, IPPROTO_IP...), flags = optname; the
  *                     value itself is not passed
+ * netlink_send        sendmsg(2), sendto(2), write(2) on a netlink socket
+ *                     (ip, iw, nft, systemd talk to the kernel this way),
+ *                     after the kernel copied the data: family =
+ *                     AF_NETLINK, protocol = NETLINK_* (NETLINK_ROUTE 0,
+ *                     NETLINK_NETFILTER 12, NETLINK_GENERIC 16...); arg =
+ *                     nlmsg_type, flags = nlmsg_flags of the first message.
+ *                     The kernel handles every message of the buffer:
+ *                     CHECMATE_SOCK_F_NL_BATCH says there is more than one
+ *                     (an nfnetlink batch starts with NFNL_MSG_BATCH_BEGIN),
+ *                     and a policy that decides by type must then refuse
+ *                     or allow the whole; CHECMATE_SOCK_F_TRUNCATED: too
+ *                     short for a message header (arg, flags 0)
  * socket_sock_rcv_skb remote_* = the packet's source, local_* = its
  *                     destination; transport = the protocol of the header
  *                     after the IPv4 header or IPv6 extension headers
@@ -296,6 +310,7 @@ enum checmate_hook {
 #define CHECMATE_SOCK_F_FRAGMENT	(1U << 7) /* a non-first fragment */
 #define CHECMATE_SOCK_F_TRUNCATED	(1U << 8) /* packet ends in a header */
 #define CHECMATE_SOCK_F_SCTP_ADDRS	(1U << 9) /* one address of an SCTP list */
+#define CHECMATE_SOCK_F_NL_BATCH	(1U << 10) /* more than one netlink message */
 
 struct checmate_sock_ctx {
 	__u32 family;

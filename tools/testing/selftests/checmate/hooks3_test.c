@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checmate selftests: hooks 43-58. Each is crossed by the calls that
+ * Checmate selftests: hooks 43-59. Each is crossed by the calls that
  * should cross it (and not by their neighbours), a program's denial fails
  * the call with the program's errno and leaves the object as it was, and
  * the context holds what the kernel acts on (compared with stat(2),
@@ -15,7 +15,8 @@
  * - signals for I/O (F_SETOWN, O_ASYNC): file_send_sigiotask;
  * - nice values: task_setnice;
  * - extended attributes, file capabilities among them: inode_setxattr;
- * - io_uring and userfaultfd instances: inode_init_security_anon.
+ * - io_uring and userfaultfd instances: inode_init_security_anon;
+ * - netlink requests: netlink_send.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -33,6 +34,8 @@
 #include <sys/xattr.h>
 #include <linux/capability.h>
 #include <linux/io_uring.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -73,7 +76,7 @@ static int ctx_size(unsigned int hook)
 	case H(FILE_TRUNCATE): case H(FILE_IOCTL): case H(FILE_IOCTL_COMPAT):
 	case H(FILE_RECEIVE):
 		return sizeof(struct checmate_file_ctx);
-	case H(SOCKET_SETSOCKOPT):
+	case H(SOCKET_SETSOCKOPT): case H(NETLINK_SEND):
 		return sizeof(struct checmate_sock_ctx);
 	case H(BPRM_CREDS_FOR_EXEC):
 		return sizeof(struct checmate_exec_ctx);
@@ -678,10 +681,51 @@ TEST_F(h3, inode_init_security_anon)
 	close(fd);
 }
 
+/*
+ * netlink: the first message's type and flags; a buffer of two messages
+ * (the kernel handles both) says so.
+ */
+TEST_F(h3, netlink_send)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtgenmsg g;
+		char pad[3];
+	} req[2];
+	struct record r;
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	ASSERT_LE(0, s);
+	memset(req, 0, sizeof(req));
+	for (int i = 0; i < 2; i++) {
+		req[i].h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg));
+		req[i].h.nlmsg_type = i ? RTM_GETADDR : RTM_GETLINK;
+		req[i].h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		req[i].g.rtgen_family = AF_UNSPEC;
+	}
+	ASSERT_EQ(0, attach(self, H(NETLINK_SEND), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(send(s, &req[0], sizeof(req[0]), 0)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(AF_NETLINK, r.s.family);
+	EXPECT_EQ(NETLINK_ROUTE, r.s.protocol);
+	EXPECT_EQ(RTM_GETLINK, r.s.arg);
+	EXPECT_EQ(NLM_F_REQUEST | NLM_F_DUMP, r.s.flags);
+	EXPECT_EQ(0, r.s.info & CHECMATE_SOCK_F_NL_BATCH);
+	EXPECT_EQ(own_cgroup_id(), r.s.cgroup_id);
+	EXPECT_EQ(DENY_ERRNO, err(send(s, req, sizeof(req), 0)));
+	r = rec(self);
+	EXPECT_EQ(RTM_GETLINK, r.s.arg);
+	EXPECT_NE(0, r.s.info & CHECMATE_SOCK_F_NL_BATCH);
+	detach(self);
+	EXPECT_EQ(sizeof(req[0]), send(s, &req[0], sizeof(req[0]), 0));
+	close(s);
+}
+
 /* The verifier: reads inside each context only, no writes. */
 TEST(verifier_rules)
 {
-	for (unsigned int h = H(PATH_UNLINK); h <= H(INODE_INIT_SECURITY_ANON); h++) {
+	for (unsigned int h = H(PATH_UNLINK); h <= H(NETLINK_SEND); h++) {
 		const struct bpf_insn past[] = {
 			LDX_MEM(BPF_W, 0, 1, ctx_size(h)), MOV64_IMM(0, 0), EXIT(),
 		};
@@ -704,7 +748,7 @@ TEST(verifier_rules)
 	EXPECT_EQ(40, offsetof(struct checmate_file_ctx, cmd));
 	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 16,
 		  offsetof(struct checmate_inode_ctx, new_mode));
-	EXPECT_EQ(58, __CHECMATE_HOOK_MAX - 1);
+	EXPECT_EQ(59, __CHECMATE_HOOK_MAX - 1);
 	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 4,
 		  offsetof(struct checmate_inode_ctx, size));
 }

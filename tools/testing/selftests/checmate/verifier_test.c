@@ -23,7 +23,7 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_inode_ctx);
 	if (hook >= CHECMATE_HOOK_FILE_TRUNCATE && hook <= CHECMATE_HOOK_FILE_RECEIVE)
 		return sizeof(struct checmate_file_ctx);
-	if (hook == CHECMATE_HOOK_SOCKET_SETSOCKOPT)
+	if (hook == CHECMATE_HOOK_SOCKET_SETSOCKOPT || hook == CHECMATE_HOOK_NETLINK_SEND)
 		return sizeof(struct checmate_sock_ctx);
 	if (hook == CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC)
 		return sizeof(struct checmate_exec_ctx);

@@ -4,18 +4,18 @@
 //! `security_hook_list` entries that `lsm.rs` registers.
 
 use crate::hooks::{for_each_hook, marker, COUNT};
-use crate::{admin, api, creds, exec, fs, integrity, mount, namei, net, progs, task, unix};
+use crate::{admin, api, creds, exec, fs, guard, integrity, mount, namei, net, progs, task, unix};
 use kernel::bindings;
+use kernel::bindings::{
+    bpf_attr, cred, dentry, file, fown_struct, inode, kernel_cap_t, kernel_siginfo, kgid_t, kuid_t,
+    linux_binprm, mnt_idmap, msghdr, path, request_sock, sk_buff, sock, sockaddr, socket,
+    task_struct, umode_t, user_namespace, vfsmount, vm_area_struct,
+};
 use kernel::bindings::{
     checmate_cred_ctx as CredCtx, checmate_exec_ctx as ExecCtx, checmate_file_ctx as FileCtx,
     checmate_inode_ctx as InodeCtx, checmate_kernel_ctx as KernelCtx,
     checmate_mount_ctx as MountCtx, checmate_sock_ctx as SockCtx, checmate_task_ctx as TaskCtx,
     checmate_unix_ctx as UnixCtx,
-};
-use kernel::bindings::{
-    cred, dentry, file, fown_struct, inode, kernel_cap_t, kernel_siginfo, kgid_t, kuid_t,
-    linux_binprm, mnt_idmap, msghdr, path, request_sock, sk_buff, sock, sockaddr, socket,
-    task_struct, umode_t, user_namespace, vfsmount, vm_area_struct,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The `bpf` LSM hook: keeps other BPF programs from rewriting, after
-//! Checmate has decided, what a locked hook decided on.
+//! The `bpf` hook's own rule, before its programs: keeps other BPF
+//! programs from rewriting, after Checmate has decided, what a locked hook
+//! decided on.
 //!
 //! cgroup `sock_addr` programs run after the LSM hooks of the same system
 //! call (`__sys_connect_file()` calls `security_socket_connect()` before
@@ -39,31 +40,30 @@ fn undoes_locked_hook(attach_type: c_int) -> bool {
     }
 }
 
-/// The `bpf` LSM hook.
+/// The `pre` function of the `bpf` hook: refuses, before any program
+/// runs, the attach of cgroup programs that could undo a locked hook's
+/// decision; `None` lets the hook's programs judge every other command.
 ///
 /// # Safety
 ///
 /// Called by the LSM framework from `__sys_bpf()`, in process context, with
 /// the kernel's copy of the command's attributes.
-pub(crate) unsafe extern "C" fn bpf(
+pub(crate) unsafe fn bpf(
     cmd: c_int,
     attr: *mut bindings::bpf_attr,
     _size: c_uint,
-) -> c_int {
+) -> Option<c_int> {
     if !matches!(
         cmd as u32,
         bindings::bpf_cmd_BPF_PROG_ATTACH
             | bindings::bpf_cmd_BPF_LINK_CREATE
             | bindings::bpf_cmd_BPF_LINK_UPDATE
     ) {
-        return 0;
+        return None;
     }
     // For BPF_LINK_UPDATE the helper takes and drops a link reference.
     // SAFETY: `attr` is the kernel's copy of the attributes of `cmd`; the
     // helper reads only the member of the union that `cmd` uses.
     let attach_type = unsafe { bindings::checmate_bpf_attach_type(cmd, attr) };
-    if undoes_locked_hook(attach_type) {
-        return -(bindings::EPERM as c_int);
-    }
-    0
+    undoes_locked_hook(attach_type).then_some(-(bindings::EPERM as c_int))
 }

@@ -212,6 +212,9 @@ macro_rules! for_each_hook {
                 fill integrity::inode_init_security_anon;
             netlink_send = checmate_hook_CHECMATE_HOOK_NETLINK_SEND, SockCtx, context Process,
                 (sk: *mut sock, skb: *mut sk_buff) fill net::netlink_send;
+            bpf = checmate_hook_CHECMATE_HOOK_BPF, KernelCtx, context Process,
+                (cmd: c_int, attr: *mut bpf_attr, size: c_uint)
+                pre guard::bpf, fill integrity::bpf;
         }
     };
 }

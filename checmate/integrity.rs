@@ -20,7 +20,7 @@ use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
 use kernel::bindings::checmate_kernel_ctx as KernelCtx;
-use kernel::ffi::{c_char, c_ulong};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 
 /// `MODULE_NAME_LEN` (`include/linux/module.h`, a `sizeof` bindgen skips):
 /// the size of `__request_module()`'s name buffer.
@@ -186,5 +186,29 @@ pub(crate) unsafe fn inode_init_security_anon(
         ctx.info |= bindings::CHECMATE_KERNEL_F_NAME_CUT;
     }
     ctx.name_len = len as u32;
+    caller(ctx);
+}
+
+/// Fills the context of the `bpf` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn bpf(
+    ctx: &mut KernelCtx,
+    cmd: c_int,
+    attr: *mut bindings::bpf_attr,
+    _size: c_uint,
+) {
+    let mut types = [0u32; 3];
+    // For BPF_LINK_UPDATE the helper takes and drops a link reference.
+    // SAFETY: `__sys_bpf()` passes the kernel's copy of the attributes of
+    // `cmd`; the helper reads only the members `cmd` uses.
+    if unsafe { bindings::checmate_bpf_attr_types(cmd, attr, types.as_mut_ptr()) } {
+        ctx.info |= bindings::CHECMATE_KERNEL_F_BPF_TOKEN;
+    }
+    ctx.bpf_cmd = cmd as u32;
+    [ctx.bpf_prog_type, ctx.bpf_attach_type, ctx.bpf_map_type] = types;
     caller(ctx);
 }

@@ -3,7 +3,7 @@
 //! its init function. Nothing here decides anything.
 
 use crate::entry::{self, HookEntry};
-use crate::{admin, guard, hooks, indirect, progs, switch};
+use crate::{admin, hooks, indirect, progs, switch};
 use core::cell::UnsafeCell;
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -19,9 +19,9 @@ struct InitCell<T>(UnsafeCell<T>);
 unsafe impl<T> Sync for InitCell<T> {}
 
 /// Number of hook list entries: the table's hooks (`task_prctl`, the API,
-/// among them), `bpf` (`guard.rs`), `sctp_bind_connect` and a second
-/// `socket_sendmsg` (`indirect.rs`).
-const ENTRIES: usize = hooks::COUNT + 3;
+/// and `bpf`, the guard of `guard.rs`, among them), `sctp_bind_connect`
+/// and a second `socket_sendmsg` (`indirect.rs`).
+const ENTRIES: usize = hooks::COUNT + 2;
 
 static LSM_ID: InitCell<bindings::lsm_id> = InitCell(UnsafeCell::new(bindings::lsm_id {
     name: c"checmate".as_ptr().cast(),
@@ -50,16 +50,6 @@ unsafe extern "C" fn checmate_init() -> c_int {
             // SAFETY: `security_hook_list` is plain data; copying an entry is fine.
             unsafe { core::ptr::read(&table[i]) }
         } else if i == hooks::COUNT {
-            HookEntry {
-                // SAFETY: only the address of the static is taken.
-                scalls: unsafe { &raw mut bindings::static_calls_table.bpf }.cast(),
-                hook: bindings::security_list_options {
-                    bpf: Some(guard::bpf),
-                },
-                lsmid: core::ptr::null_mut(),
-                runtime: false,
-            }
-        } else if i == hooks::COUNT + 1 {
             HookEntry {
                 // SAFETY: only the address of the static is taken.
                 scalls: unsafe { &raw mut bindings::static_calls_table.sctp_bind_connect }.cast(),
@@ -93,7 +83,7 @@ unsafe extern "C" fn checmate_init() -> c_int {
     // SAFETY: right after `security_add_hooks`, during LSM init.
     unsafe { switch::init(&list[..]) };
     // SAFETY: as above; these are the entries of `indirect.rs`.
-    unsafe { switch::init_indirect(&list[hooks::COUNT + 1..]) };
+    unsafe { switch::init_indirect(&list[hooks::COUNT..]) };
     pr_info!(
         "initialized, hooks {} to {}\n",
         hooks::Hook::first().desc().name,

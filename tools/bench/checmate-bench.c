@@ -651,6 +651,7 @@ static const char *const hook_names[] = {
 	[CHECMATE_HOOK_INODE_SETXATTR] = "inode_setxattr",
 	[CHECMATE_HOOK_INODE_INIT_SECURITY_ANON] = "inode_init_security_anon",
 	[CHECMATE_HOOK_NETLINK_SEND] = "netlink_send",
+	[CHECMATE_HOOK_BPF] = "bpf",
 };
 
 #define NNAMED ((int)(sizeof(hook_names) / sizeof(hook_names[0])))

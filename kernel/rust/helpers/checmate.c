@@ -224,3 +224,33 @@ void *rust_helper_checmate_task_security(struct task_struct *task)
 {
 	return task->security;
 }
+
+/*
+ * What a bpf(2) command is about, from the kernel's copy of its @attr:
+ * out[0] = prog_type, out[1] = attach type, out[2] = map_type (0 where
+ * the command has none); returns whether it uses a BPF token.
+ */
+bool rust_helper_checmate_bpf_attr_types(int cmd, const union bpf_attr *attr, u32 out[3])
+{
+	int type;
+
+	memset(out, 0, 3 * sizeof(*out));
+	switch (cmd) {
+	case BPF_PROG_LOAD:
+		out[0] = attr->prog_type;
+		out[1] = attr->expected_attach_type;
+		return attr->prog_flags & BPF_F_TOKEN_FD;
+	case BPF_MAP_CREATE:
+		out[2] = attr->map_type;
+		return attr->map_flags & BPF_F_TOKEN_FD;
+	case BPF_BTF_LOAD:
+		return attr->btf_flags & BPF_F_TOKEN_FD;
+	case BPF_PROG_ATTACH:
+	case BPF_LINK_CREATE:
+	case BPF_LINK_UPDATE:
+		type = rust_helper_checmate_bpf_attach_type(cmd, attr);
+		out[1] = type < 0 ? 0 : type;
+		return false;
+	}
+	return false;
+}

@@ -197,6 +197,8 @@ enum checmate_hook {
 	CHECMATE_HOOK_INODE_INIT_SECURITY_ANON = 58,
 	/* network: struct checmate_sock_ctx */
 	CHECMATE_HOOK_NETLINK_SEND = 59,
+	/* kernel objects: struct checmate_kernel_ctx */
+	CHECMATE_HOOK_BPF = 60,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -949,6 +951,26 @@ struct checmate_exec_ctx {
  *                     signalfd, timerfd, epoll, pidfd, bpf objects...)
  *                     share one inode and do not cross it
  *
+ * bpf                 every bpf(2) command, before the kernel acts on it
+ *                     (after it copied the attributes): bpf_cmd = BPF_*
+ *                     (BPF_MAP_CREATE 0, BPF_PROG_LOAD 5, BPF_PROG_ATTACH
+ *                     8, BPF_LINK_CREATE 28...); bpf_prog_type and
+ *                     bpf_attach_type (its expected_attach_type) for
+ *                     BPF_PROG_LOAD, bpf_map_type for BPF_MAP_CREATE,
+ *                     bpf_attach_type for BPF_PROG_ATTACH, BPF_LINK_CREATE
+ *                     and BPF_LINK_UPDATE of a cgroup link, else 0;
+ *                     CHECMATE_KERNEL_F_BPF_TOKEN: the command uses a BPF
+ *                     token (delegated BPF). A Checmate program is
+ *                     BPF_PROG_TYPE_CHECMATE with its hook number as the
+ *                     attach type: a policy can keep other loaders from
+ *                     adding programs. Refusing the commands a policy
+ *                     loader itself needs (BPF_PROG_LOAD, BPF_MAP_*) to
+ *                     root stops new policies, not Checmate's prctl()
+ *                     operations. While socket_connect, socket_sendmsg or
+ *                     socket_bind is locked, the kernel refuses (EPERM,
+ *                     before any program runs) the attach of cgroup
+ *                     programs that could rewrite what they decided on
+ *
  * id is the kernel's own enum (include/linux/kernel_read_file.h,
  * include/linux/security.h), the same numbers in both: enum
  * kernel_read_file_id (READING_*) for kernel_read_file, enum
@@ -974,6 +996,7 @@ struct checmate_exec_ctx {
 #define CHECMATE_KERNEL_F_CONTENTS	(1U << 0) /* post hook sees the contents */
 #define CHECMATE_KERNEL_F_FILE		(1U << 1) /* ino ... mnt_flags: the file read */
 #define CHECMATE_KERNEL_F_NAME_CUT	(1U << 2) /* name holds its first 63 bytes */
+#define CHECMATE_KERNEL_F_BPF_TOKEN	(1U << 3) /* bpf: the command uses a token */
 
 struct checmate_kernel_ctx {
 	__u64 ino;
@@ -993,6 +1016,11 @@ struct checmate_kernel_ctx {
 	__u32 name_len;
 	__u32 reserved;
 	char name[64];		/* kernel_module_request, inode_init_security_anon */
+	/* Appended: programs built for the fields above stay valid. */
+	__u32 bpf_cmd;
+	__u32 bpf_prog_type;
+	__u32 bpf_attach_type;
+	__u32 bpf_map_type;
 };
 
 #endif /* _UAPI_LINUX_CHECMATE_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checmate selftests: hooks 43-59. Each is crossed by the calls that
+ * Checmate selftests: hooks 43-60. Each is crossed by the calls that
  * should cross it (and not by their neighbours), a program's denial fails
  * the call with the program's errno and leaves the object as it was, and
  * the context holds what the kernel acts on (compared with stat(2),
@@ -16,7 +16,8 @@
  * - nice values: task_setnice;
  * - extended attributes, file capabilities among them: inode_setxattr;
  * - io_uring and userfaultfd instances: inode_init_security_anon;
- * - netlink requests: netlink_send.
+ * - netlink requests: netlink_send;
+ * - bpf(2) commands: bpf.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -84,7 +85,7 @@ static int ctx_size(unsigned int hook)
 		return sizeof(struct checmate_task_ctx);
 	case H(INODE_SETXATTR):
 		return sizeof(struct checmate_inode_ctx);
-	case H(INODE_INIT_SECURITY_ANON):
+	case H(INODE_INIT_SECURITY_ANON): case H(BPF):
 		return sizeof(struct checmate_kernel_ctx);
 	}
 	return sizeof(struct checmate_mount_ctx);
@@ -722,10 +723,76 @@ TEST_F(h3, netlink_send)
 	close(s);
 }
 
+/*
+ * For this process and bpf(2) command @cmd only (the test's own map reads
+ * are bpf(2) commands too): copy the context, count, return @ret.
+ */
+static int load_copy_bpf_cmd(int map, int cmd, int ret)
+{
+	struct bpf_insn insns[256] = {};
+	int n = 0, skip[3];
+
+	insns[n++] = MOV64_REG(6, 1);
+	insns[n++] = CALL(BPF_FUNC_get_current_pid_tgid);
+	insns[n++] = RSH64_IMM(0, 32);
+	skip[0] = n;
+	insns[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, getpid());
+	insns[n++] = LDX_MEM(BPF_W, 2, 6, offsetof(struct checmate_kernel_ctx, bpf_cmd));
+	skip[1] = n;
+	insns[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, cmd);
+	n = emit_copy_tail(insns, n, map, sizeof(struct checmate_kernel_ctx),
+			   offsetof(struct record, runs), ret, skip, 2);
+	return load_prog(H(BPF), insns, n);
+}
+
+/* bpf(2): the command and what it creates or loads. */
+TEST_F(h3, bpf)
+{
+	struct record r;
+	int fd;
+
+	self->hook = H(BPF);
+	self->prog = load_copy_bpf_cmd(self->map, BPF_MAP_CREATE, -DENY_ERRNO);
+	ASSERT_LE(0, self->prog) TH_LOG("%s", verifier_log);
+	ASSERT_EQ(0, cm_attach(self->hook, self->prog));
+	EXPECT_EQ(-1, cm_map_create(BPF_MAP_TYPE_HASH, 8, 4, 0, 0));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(BPF_MAP_CREATE, r.k.bpf_cmd);
+	EXPECT_EQ(BPF_MAP_TYPE_HASH, r.k.bpf_map_type);
+	EXPECT_EQ(0, r.k.bpf_prog_type);
+	EXPECT_EQ(getpid(), r.k.pid);
+	detach(self);
+
+	/* A Checmate program is BPF_PROG_TYPE_CHECMATE, its hook the type. */
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(0, cm_map_elem(BPF_MAP_UPDATE_ELEM, self->map, 0, &r));
+	self->prog = load_copy_bpf_cmd(self->map, BPF_PROG_LOAD, -DENY_ERRNO);
+	ASSERT_LE(0, self->prog) TH_LOG("%s", verifier_log);
+	ASSERT_EQ(0, cm_attach(self->hook, self->prog));
+	fd = load_ret(H(FILE_OPEN), 0);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(DENY_ERRNO, errno);
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(BPF_PROG_LOAD, r.k.bpf_cmd);
+	EXPECT_EQ(BPF_PROG_TYPE_CHECMATE, r.k.bpf_prog_type);
+	EXPECT_EQ(H(FILE_OPEN), r.k.bpf_attach_type);
+	EXPECT_EQ(0, r.k.info & CHECMATE_KERNEL_F_BPF_TOKEN);
+	/* Checmate's own operations are prctl(), not bpf(2). */
+	EXPECT_EQ(0, cm_detach(self->hook, self->prog));
+	close(self->prog);
+	self->prog = -1;
+	fd = load_ret(H(FILE_OPEN), 0);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
 /* The verifier: reads inside each context only, no writes. */
 TEST(verifier_rules)
 {
-	for (unsigned int h = H(PATH_UNLINK); h <= H(NETLINK_SEND); h++) {
+	for (unsigned int h = H(PATH_UNLINK); h <= H(BPF); h++) {
 		const struct bpf_insn past[] = {
 			LDX_MEM(BPF_W, 0, 1, ctx_size(h)), MOV64_IMM(0, 0), EXIT(),
 		};
@@ -748,7 +815,7 @@ TEST(verifier_rules)
 	EXPECT_EQ(40, offsetof(struct checmate_file_ctx, cmd));
 	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 16,
 		  offsetof(struct checmate_inode_ctx, new_mode));
-	EXPECT_EQ(59, __CHECMATE_HOOK_MAX - 1);
+	EXPECT_EQ(60, __CHECMATE_HOOK_MAX - 1);
 	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 4,
 		  offsetof(struct checmate_inode_ctx, size));
 }

@@ -387,7 +387,8 @@ TEST(verifier_rules)
 	};
 	int end = sizeof(struct checmate_kernel_ctx);
 
-	EXPECT_EQ(136, sizeof(struct checmate_kernel_ctx));
+	EXPECT_EQ(152, sizeof(struct checmate_kernel_ctx));
+	EXPECT_EQ(136, offsetof(struct checmate_kernel_ctx, bpf_cmd));
 	EXPECT_EQ(72, offsetof(struct checmate_kernel_ctx, name));
 	EXPECT_EQ(37, CHECMATE_HOOK_KERNEL_LOAD_DATA);
 	for (size_t i = 0; i < ARRAY_LEN(hooks); i++) {

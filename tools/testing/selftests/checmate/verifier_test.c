@@ -31,7 +31,7 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_task_ctx);
 	if (hook == CHECMATE_HOOK_INODE_SETXATTR)
 		return sizeof(struct checmate_inode_ctx);
-	if (hook == CHECMATE_HOOK_INODE_INIT_SECURITY_ANON)
+	if (hook == CHECMATE_HOOK_INODE_INIT_SECURITY_ANON || hook == CHECMATE_HOOK_BPF)
 		return sizeof(struct checmate_kernel_ctx);
 	if (hook == CHECMATE_HOOK_UNIX_STREAM_CONNECT || hook == CHECMATE_HOOK_UNIX_MAY_SEND)
 		return sizeof(struct checmate_unix_ctx);

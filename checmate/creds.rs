@@ -84,6 +84,7 @@ unsafe fn from_cred(ctx: &mut CredCtx, cred: *const cred) {
         ctx.pid = bindings::task_pid_nr(me) as u32;
         ctx.tgid = bindings::task_tgid_nr(me) as u32;
         ctx.cgroup_id = bindings::checmate_current_cgroup_id();
+        ctx.pidns_level = bindings::checmate_current_pidns_level();
     }
     // SAFETY: `current_cred()` is valid while the task runs.
     if core::ptr::eq(cred, unsafe { bindings::checmate_current_cred() }) {
@@ -171,6 +172,21 @@ fn only_own(new: &[u32], old: &[u32]) -> bool {
     new.iter().all(|id| old.contains(id))
 }
 
+/// Does an id become 0 (root) where it was not?
+fn becomes_root(old: u32, new: u32) -> bool {
+    new == 0 && old != 0
+}
+
+/// Does any capability set of `new` hold a capability the old credentials
+/// in `ctx` (filled by `from_cred()`) lack? Ambient capabilities are
+/// within the permitted and inheritable sets, so those two cover them.
+fn caps_grow(ctx: &CredCtx, new: &cred) -> bool {
+    let grows = |new: u64, old: u64| new & !old != 0;
+    grows(new.cap_effective.val, ctx.cap_effective)
+        || grows(new.cap_permitted.val, ctx.cap_permitted)
+        || grows(new.cap_inheritable.val, ctx.cap_inheritable)
+}
+
 /// Fills the context of the `task_fix_setuid` LSM hook.
 ///
 /// # Safety
@@ -200,7 +216,11 @@ pub(crate) unsafe fn task_fix_setuid(
         // Only setfsuid() may go back to the old fsuid.
         old[3] = ctx.uid;
     }
-    if only_own(&new, &old) {
+    // The capability module, first in the LSM order, has already fixed
+    // up the new capability sets (`cap_task_fix_setuid()`).
+    let gains_caps = caps_grow(ctx, n);
+    let gains_root = becomes_root(ctx.euid, ctx.new_euid) || becomes_root(ctx.fsuid, ctx.new_fsuid);
+    if only_own(&new, &old) && !gains_caps && !gains_root {
         ctx.info |= bindings::CHECMATE_CRED_F_DROP;
     }
 }
@@ -232,7 +252,36 @@ pub(crate) unsafe fn task_fix_setgid(
     if flags != LSM_SETID_FS {
         old[3] = ctx.gid;
     }
-    if only_own(&new, &old) {
+    let gains_root = becomes_root(ctx.egid, ctx.new_egid) || becomes_root(ctx.fsgid, ctx.new_fsgid);
+    if only_own(&new, &old) && !caps_grow(ctx, n) && !gains_root {
+        ctx.info |= bindings::CHECMATE_CRED_F_DROP;
+    }
+}
+
+/// Fills the context of the `task_fix_setgroups` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn task_fix_setgroups(ctx: &mut CredCtx, new: *mut cred, old: *const cred) {
+    // `set_current_groups()` passes the caller's current credentials and
+    // its prepared copy, their group lists sorted (`groups_sort()`).
+    // SAFETY: valid credentials whose group lists are set, which the
+    // helpers only read.
+    let (subset, gains_root) = unsafe {
+        from_cred(ctx, old);
+        let (new_gi, old_gi) = ((*new).group_info, (*old).group_info);
+        ctx.ngroups = bindings::checmate_ngroups(old_gi) as u32;
+        ctx.new_ngroups = bindings::checmate_ngroups(new_gi) as u32;
+        let mut gains_root = false;
+        let subset = bindings::checmate_groups_subset(new_gi, old_gi, &mut gains_root);
+        (subset, gains_root)
+    };
+    if gains_root {
+        ctx.info |= bindings::CHECMATE_CRED_F_GROUP0;
+    }
+    if subset {
         ctx.info |= bindings::CHECMATE_CRED_F_DROP;
     }
 }
@@ -268,26 +317,53 @@ pub(crate) unsafe fn capset(
     }
 }
 
-/// Does this `prctl()` only restrict its caller?
-fn restricts_only(option: u32, arg2: c_ulong, arg3: c_ulong) -> bool {
+/// Does this `prctl()` only restrict its caller, or only read?
+/// PR_SET_SECUREBITS is not among them: the capability module has set the
+/// new bits before Checmate runs, and the old ones, which would tell a
+/// drop from a gain, are gone.
+fn gains_nothing(option: u32, arg2: c_ulong, arg3: c_ulong) -> bool {
     match option {
         bindings::PR_SET_NO_NEW_PRIVS
         | bindings::PR_SET_SECCOMP
         | bindings::PR_CAPBSET_DROP
-        | bindings::PR_SET_MDWE => true,
+        | bindings::PR_SET_MDWE
+        | bindings::PR_CAPBSET_READ
+        | bindings::PR_GET_SECUREBITS
+        | bindings::PR_GET_KEEPCAPS => true,
         bindings::PR_CAP_AMBIENT => matches!(
             arg2 as u32,
-            bindings::PR_CAP_AMBIENT_LOWER | bindings::PR_CAP_AMBIENT_CLEAR_ALL
+            bindings::PR_CAP_AMBIENT_LOWER
+                | bindings::PR_CAP_AMBIENT_CLEAR_ALL
+                | bindings::PR_CAP_AMBIENT_IS_SET
         ),
         bindings::PR_SET_DUMPABLE | bindings::PR_SET_KEEPCAPS => arg2 == 0,
-        bindings::PR_SET_SPECULATION_CTRL => matches!(
-            arg3 as u32,
-            bindings::PR_SPEC_DISABLE
-                | bindings::PR_SPEC_FORCE_DISABLE
-                | bindings::PR_SPEC_DISABLE_NOEXEC
-        ),
+        bindings::PR_SET_SPECULATION_CTRL => {
+            if arg2 as u32 == bindings::PR_SPEC_L1D_FLUSH {
+                // Enabling the flush is the mitigation.
+                arg3 as u32 == bindings::PR_SPEC_ENABLE
+            } else {
+                matches!(
+                    arg3 as u32,
+                    bindings::PR_SPEC_DISABLE
+                        | bindings::PR_SPEC_FORCE_DISABLE
+                        | bindings::PR_SPEC_DISABLE_NOEXEC
+                )
+            }
+        }
         _ => false,
     }
+}
+
+/// Does the capability module (`cap_task_prctl()`, first in the LSM order)
+/// carry out this option before Checmate's turn?
+fn applied_by_capability(option: u32) -> bool {
+    matches!(
+        option,
+        bindings::PR_CAPBSET_DROP
+            | bindings::PR_SET_SECUREBITS
+            | bindings::PR_SET_KEEPCAPS
+            | bindings::PR_CAP_AMBIENT
+    )
 }
 
 /// Fills the context of the `task_prctl` LSM hook (every option but
@@ -304,13 +380,25 @@ pub(crate) unsafe fn task_prctl(
     arg4: c_ulong,
     arg5: c_ulong,
 ) {
+    // After a change by the capability module these are the new ones.
     // SAFETY: in process context the caller's own credentials are valid
     // while it runs.
     unsafe { from_cred(ctx, bindings::checmate_current_cred()) };
     ctx.option = option as u32;
     ctx.args = [arg2 as u64, arg3 as u64, arg4 as u64, arg5 as u64];
-    if restricts_only(option as u32, arg2, arg3) {
+    if gains_nothing(option as u32, arg2, arg3) {
         ctx.info |= bindings::CHECMATE_CRED_F_DROP;
+    } else if applied_by_capability(option as u32) {
+        ctx.info |= bindings::CHECMATE_CRED_F_APPLIED;
+    }
+}
+
+/// The `on_deny` function of `task_prctl`: a refused change the capability
+/// module already made is undone by killing the caller, as for
+/// [`kill_caller`]; other refused options simply fail.
+pub(crate) fn kill_if_applied(ctx: &CredCtx) {
+    if ctx.info & bindings::CHECMATE_CRED_F_APPLIED != 0 {
+        kill_caller(ctx);
     }
 }
 

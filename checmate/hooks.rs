@@ -168,7 +168,7 @@ macro_rules! for_each_hook {
             task_prctl = checmate_hook_CHECMATE_HOOK_TASK_PRCTL, CredCtx, context Process,
                 (option: c_int, arg2: c_ulong, arg3: c_ulong, arg4: c_ulong, arg5: c_ulong)
                 pre api::task_prctl, allow -(bindings::ENOSYS as c_int),
-                fill creds::task_prctl;
+                on_deny creds::kill_if_applied, fill creds::task_prctl;
             path_unlink = checmate_hook_CHECMATE_HOOK_PATH_UNLINK, InodeCtx, context Process,
                 (dir: *const path, dentry: *mut dentry) fill namei::path_unlink;
             path_rmdir = checmate_hook_CHECMATE_HOOK_PATH_RMDIR, InodeCtx, context Process,
@@ -215,6 +215,27 @@ macro_rules! for_each_hook {
             bpf = checmate_hook_CHECMATE_HOOK_BPF, KernelCtx, context Process,
                 (cmd: c_int, attr: *mut bpf_attr, size: c_uint)
                 pre guard::bpf, fill integrity::bpf;
+            inode_follow_link = checmate_hook_CHECMATE_HOOK_INODE_FOLLOW_LINK, InodeCtx,
+                context Atomic, (dentry: *mut dentry, inode: *mut inode, rcu: bool)
+                fill namei::inode_follow_link;
+            inode_removexattr = checmate_hook_CHECMATE_HOOK_INODE_REMOVEXATTR, InodeCtx,
+                context Process,
+                (idmap: *mut mnt_idmap, dentry: *mut dentry, name: *const c_char)
+                fill namei::inode_removexattr;
+            inode_set_acl = checmate_hook_CHECMATE_HOOK_INODE_SET_ACL, InodeCtx,
+                context Process,
+                (idmap: *mut mnt_idmap, dentry: *mut dentry, acl_name: *const c_char,
+                 kacl: *mut bindings::posix_acl)
+                fill namei::inode_set_acl;
+            inode_remove_acl = checmate_hook_CHECMATE_HOOK_INODE_REMOVE_ACL, InodeCtx,
+                context Process,
+                (idmap: *mut mnt_idmap, dentry: *mut dentry, acl_name: *const c_char)
+                fill namei::inode_remove_acl;
+            task_setscheduler = checmate_hook_CHECMATE_HOOK_TASK_SETSCHEDULER, TaskCtx,
+                context Process, (p: *mut task_struct) fill task::task_setscheduler;
+            task_fix_setgroups = checmate_hook_CHECMATE_HOOK_TASK_FIX_SETGROUPS, CredCtx,
+                context Process, (new: *mut cred, old: *const cred)
+                on_deny creds::kill_caller, fill creds::task_fix_setgroups;
         }
     };
 }

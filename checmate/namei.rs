@@ -5,8 +5,12 @@
 //! `kernel/bpf/inode.c`); those that take one away, `path_unlink` and
 //! `path_rmdir` (`fs/namei.c`, `fs/cachefiles/`); and those that change
 //! an inode by path, `path_truncate`, `path_chmod`, `path_chown`
-//! (`fs/open.c`, the last two with the inode locked); and
-//! `inode_setxattr` (`fs/xattr.c`, the inode locked).
+//! (`fs/open.c`, the last two with the inode locked); the extended
+//! attribute and ACL hooks `inode_setxattr`, `inode_removexattr`,
+//! `inode_set_acl`, `inode_remove_acl` (`fs/xattr.c`, `fs/posix_acl.c`,
+//! the inode locked); and `inode_follow_link` (`fs/namei.c`), called in
+//! RCU-walk with no lock and no reference, where the fill only reads
+//! RCU-protected memory.
 //!
 //! The kernel calls them with the directory that gets the name locked
 //! (`filename_create()`, `lookup_open()`, `lock_rename()`), in process
@@ -383,6 +387,32 @@ pub(crate) unsafe fn path_chown(
     ctx.new_gid = gid.val;
 }
 
+/// The inode of `dentry` and its device, and the attribute's name into
+/// `name2`.
+///
+/// # Safety
+///
+/// `dentry` must be a positive dentry the caller holds, `name` a
+/// NUL-terminated kernel string.
+unsafe fn xattr(ctx: &mut InodeCtx, dentry: *const bindings::dentry, name: *const c_char) {
+    // SAFETY: the caller guarantees a held, positive dentry; a live inode's
+    // superblock is valid.
+    unsafe {
+        let inode = (*dentry).d_inode;
+        object(ctx, inode);
+        ctx.dev = encode_dev((*(*inode).i_sb).s_dev);
+    }
+    // At most XATTR_NAME_MAX (255) bytes, the kernel's copy.
+    // SAFETY: `name` is a NUL-terminated kernel string; `strnlen()` stops
+    // at its NUL.
+    let len = unsafe { bindings::strnlen(name, bindings::XATTR_NAME_MAX as usize + 1) };
+    ctx.name2_len = len as u32;
+    // SAFETY: `len` bytes of `name` were just found to be readable.
+    if unsafe { copy_name(&mut ctx.name2, name.cast(), len) } {
+        ctx.info |= bindings::CHECMATE_INODE_F_NAME2_CUT;
+    }
+}
+
 /// Fills the context of the `inode_setxattr` LSM hook. The value is not
 /// read, only its size kept.
 ///
@@ -400,22 +430,109 @@ pub(crate) unsafe fn inode_setxattr(
     flags: c_int,
 ) {
     // SAFETY: `__vfs_setxattr_locked()` holds the dentry, positive, with
-    // its inode locked; a live inode's superblock is valid.
+    // its inode locked, and the kernel's copy of the name.
+    unsafe { xattr(ctx, dentry, name) };
+    ctx.size = size as u32;
+    ctx.flags = flags as u32;
+}
+
+/// Fills the context of the `inode_removexattr` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn inode_removexattr(
+    ctx: &mut InodeCtx,
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    name: *const c_char,
+) {
+    // SAFETY: `__vfs_removexattr_locked()` holds the dentry, its inode
+    // locked, and the kernel's copy of the name.
+    unsafe { xattr(ctx, dentry, name) };
+}
+
+/// Fills the context of the `inode_set_acl` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn inode_set_acl(
+    ctx: &mut InodeCtx,
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    acl_name: *const c_char,
+    kacl: *mut bindings::posix_acl,
+) {
+    // SAFETY: `vfs_set_acl()` holds the dentry, its inode locked; the
+    // name is one of the kernel's constant ACL names.
+    unsafe { xattr(ctx, dentry, acl_name) };
+    if !kacl.is_null() {
+        // SAFETY: a non-null `kacl` is the ACL the caller built and holds.
+        ctx.size = unsafe { bindings::checmate_posix_acl_count(kacl) };
+    }
+}
+
+/// Fills the context of the `inode_remove_acl` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn inode_remove_acl(
+    ctx: &mut InodeCtx,
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    acl_name: *const c_char,
+) {
+    // SAFETY: as in `inode_set_acl` (`vfs_remove_acl()`).
+    unsafe { xattr(ctx, dentry, acl_name) };
+}
+
+/// Fills the context of the `inode_follow_link` LSM hook: the link and
+/// the directory it is in. In RCU-walk (`rcu`) the caller holds no
+/// reference and no lock, only `rcu_read_lock()`: dentries and inodes are
+/// freed after a grace period, so they stay readable, and the parent
+/// pointer is read once.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn inode_follow_link(
+    ctx: &mut InodeCtx,
+    dentry: *mut bindings::dentry,
+    inode: *mut bindings::inode,
+    rcu: bool,
+) {
+    // SAFETY: `pick_link()` passes the link's inode, alive (held, or under
+    // RCU in RCU-walk); so is its superblock.
     unsafe {
-        let inode = (*dentry).d_inode;
         object(ctx, inode);
         ctx.dev = encode_dev((*(*inode).i_sb).s_dev);
     }
-    // The attribute's name is the kernel's NUL-terminated copy, at most
-    // XATTR_NAME_MAX (255) bytes.
-    // SAFETY: `name` is a NUL-terminated kernel string; `strnlen()` stops
-    // at its NUL.
-    let len = unsafe { bindings::strnlen(name, bindings::XATTR_NAME_MAX as usize + 1) };
-    ctx.name2_len = len as u32;
-    // SAFETY: `len` bytes of `name` were just found to be readable.
-    if unsafe { copy_name(&mut ctx.name2, name.cast(), len) } {
-        ctx.info |= bindings::CHECMATE_INODE_F_NAME2_CUT;
+    ctx.flags = rcu as u32;
+    // A rename may move the link meanwhile: the parent seen is one it had.
+    let _guard = crate::rcu::read_lock();
+    // The parent and its inode are read once each and checked (a negative
+    // dentry has no inode).
+    // SAFETY: `dentry` is alive (above); RCU keeps the parent and its
+    // inode alive while the guard lives.
+    unsafe {
+        let parent = core::ptr::read_volatile(&(*dentry).d_parent);
+        if parent.is_null() {
+            return;
+        }
+        let dir = core::ptr::read_volatile(&(*parent).d_inode);
+        if dir.is_null() {
+            return;
+        }
+        let dir = &*dir;
+        ctx.dir_ino = dir.i_ino as u64;
+        ctx.dir_mode = dir.i_mode as u32;
+        ctx.dir_uid = dir.i_uid.val;
+        ctx.dir_gid = dir.i_gid.val;
     }
-    ctx.size = size as u32;
-    ctx.flags = flags as u32;
 }

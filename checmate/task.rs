@@ -194,3 +194,14 @@ pub(crate) unsafe fn task_setnice(ctx: &mut TaskCtx, p: *mut bindings::task_stru
     unsafe { from_task(ctx, p) };
     ctx.arg = nice as u32;
 }
+
+/// Fills the context of the `task_setscheduler` LSM hook.
+///
+/// # Safety
+///
+/// The pointer arguments are those the LSM framework passed the hook
+/// this serves, valid for the call.
+pub(crate) unsafe fn task_setscheduler(ctx: &mut TaskCtx, p: *mut bindings::task_struct) {
+    // SAFETY: the callers hold the task (a reference, or `current`).
+    unsafe { from_task(ctx, p) };
+}

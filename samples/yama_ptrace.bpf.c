@@ -21,12 +21,18 @@
  *
  * Stricter than Yama: no exception for a tracer that holds CAP_SYS_PTRACE
  * over the tracee; the named tracer must be the thread group that attaches
- * (Yama also accepts its descendants), named by its pid in the initial pid
- * namespace (a pid from inside a container's pid namespace names nobody);
- * an exception ends at the tracee's next execve() (Yama keeps it until the
- * tracee exits). Exceptions are kept by tgid in an LRU map of 16,384
- * entries: one left by a process that exited without exec applies to the
- * next process given its tgid, until that one calls execve().
+ * (Yama also accepts its descendants); only a tracee in the initial pid
+ * namespace can name a tracer (a pid given inside a container's pid
+ * namespace is that namespace's, which the context cannot translate, so
+ * the call records nothing); an exception ends at the tracee's next
+ * execve() (Yama keeps it until the tracee exits).
+ *
+ * Laxer than Yama: exceptions are kept by pid in an LRU map of 16,384
+ * entries, and nothing here sees a process exit. If the named tracer
+ * exits, the next process given its pid inherits the exception; if the
+ * tracee exits without exec, the next process given its tgid is traceable
+ * by the named tracer, until it calls execve(). Yama drops both when
+ * either task exits.
  * PTRACE_TRACEME (ptrace_traceme) is not restricted, as under scope 1. The
  * kernel's own checks (same user or CAP_SYS_PTRACE, dumpability) come
  * first and still refuse what they do.
@@ -67,7 +73,7 @@ int yama_set_ptracer(struct checmate_cred_ctx *ctx)
 {
 	__u32 tracee = ctx->tgid, tracer;
 
-	if (ctx->option != PR_SET_PTRACER)
+	if (ctx->option != PR_SET_PTRACER || ctx->pidns_level != 0)
 		return 0;
 	if (!ctx->args[0]) {
 		bpf_map_delete_elem(&ptracers, &tracee);

@@ -81,7 +81,7 @@ Checmate switches a hook on while programs are attached to it. Upstream
 added the same function for BPF LSM after 6.12." \
 	include/linux/lsm_hooks.h security/security.c
 step "checmate: add the LSM" \
-"A stackable LSM in Rust that runs BPF_PROG_TYPE_CHECMATE programs on 60 LSM
+"A stackable LSM in Rust that runs BPF_PROG_TYPE_CHECMATE programs on 66 LSM
 hooks, attached with prctl(PR_CHECMATE, ...) by CAP_SYS_ADMIN in the initial
 user namespace only.
 

@@ -652,6 +652,12 @@ static const char *const hook_names[] = {
 	[CHECMATE_HOOK_INODE_INIT_SECURITY_ANON] = "inode_init_security_anon",
 	[CHECMATE_HOOK_NETLINK_SEND] = "netlink_send",
 	[CHECMATE_HOOK_BPF] = "bpf",
+	[CHECMATE_HOOK_INODE_FOLLOW_LINK] = "inode_follow_link",
+	[CHECMATE_HOOK_INODE_REMOVEXATTR] = "inode_removexattr",
+	[CHECMATE_HOOK_INODE_SET_ACL] = "inode_set_acl",
+	[CHECMATE_HOOK_INODE_REMOVE_ACL] = "inode_remove_acl",
+	[CHECMATE_HOOK_TASK_SETSCHEDULER] = "task_setscheduler",
+	[CHECMATE_HOOK_TASK_FIX_SETGROUPS] = "task_fix_setgroups",
 };
 
 #define NNAMED ((int)(sizeof(hook_names) / sizeof(hook_names[0])))

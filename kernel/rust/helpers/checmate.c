@@ -12,6 +12,8 @@
 #include <linux/jump_label.h>
 #include <linux/nsproxy.h>
 #include <linux/percpu.h>
+#include <linux/pid_namespace.h>
+#include <linux/posix_acl.h>
 #include <linux/fs_struct.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -253,4 +255,44 @@ bool rust_helper_checmate_bpf_attr_types(int cmd, const union bpf_attr *attr, u3
 		return false;
 	}
 	return false;
+}
+
+/* The number of entries of @acl (struct posix_acl is not in the bindings). */
+unsigned int rust_helper_checmate_posix_acl_count(const struct posix_acl *acl)
+{
+	return acl->a_count;
+}
+
+/* The nesting level of current's pid namespace (0: the initial one). */
+unsigned int rust_helper_checmate_current_pidns_level(void)
+{
+	return task_active_pid_ns(current)->level;
+}
+
+/* The number of supplementary groups in @gi. */
+int rust_helper_checmate_ngroups(const struct group_info *gi)
+{
+	return gi->ngroups;
+}
+
+/*
+ * Is every group of @new in @old (both sorted, as set_groups() keeps
+ * them)? Sets *@gains_root if @new holds gid 0 and @old does not.
+ */
+bool rust_helper_checmate_groups_subset(const struct group_info *new,
+					const struct group_info *old,
+					bool *gains_root)
+{
+	bool subset = true;
+	int i;
+
+	*gains_root = false;
+	for (i = 0; i < new->ngroups; i++) {
+		if (groups_search(old, new->gid[i]))
+			continue;
+		subset = false;
+		if (gid_eq(new->gid[i], GLOBAL_ROOT_GID))
+			*gains_root = true;
+	}
+	return subset;
 }

@@ -199,6 +199,15 @@ enum checmate_hook {
 	CHECMATE_HOOK_NETLINK_SEND = 59,
 	/* kernel objects: struct checmate_kernel_ctx */
 	CHECMATE_HOOK_BPF = 60,
+	/* inodes: struct checmate_inode_ctx */
+	CHECMATE_HOOK_INODE_FOLLOW_LINK = 61,
+	CHECMATE_HOOK_INODE_REMOVEXATTR = 62,
+	CHECMATE_HOOK_INODE_SET_ACL = 63,
+	CHECMATE_HOOK_INODE_REMOVE_ACL = 64,
+	/* tasks: struct checmate_task_ctx */
+	CHECMATE_HOOK_TASK_SETSCHEDULER = 65,
+	/* credentials: struct checmate_cred_ctx */
+	CHECMATE_HOOK_TASK_FIX_SETGROUPS = 66,
 	__CHECMATE_HOOK_MAX,
 };
 
@@ -457,8 +466,24 @@ struct checmate_file_ctx {
  *               name2_len its length; size = the value's size in bytes;
  *               flags = XATTR_CREATE (1), XATTR_REPLACE (2). The value
  *               itself is not copied. POSIX ACLs (system.posix_acl_*)
- *               do not cross it: they cross inode_set_acl, not a
- *               Checmate hook
+ *               cross inode_set_acl instead
+ * inode_removexattr removexattr(), lremovexattr(), fremovexattr() (and
+ *               io_uring's): as inode_setxattr, size 0
+ * inode_set_acl setfacl: setxattr() of system.posix_acl_access or
+ *               system.posix_acl_default, which the kernel turns into an
+ *               ACL (vfs_set_acl()): name2 = that name, size = the number
+ *               of ACL entries (0: the ACL is removed)
+ * inode_remove_acl removexattr() of those names: name2, size 0
+ * inode_follow_link every symbolic link a path lookup follows (open(),
+ *               stat(), execve(), chdir()..., any path with a symlink in
+ *               it, not the last component of lstat() or readlink()),
+ *               before the kernel reads its target: ino, mode, uid, gid,
+ *               nlink, dev = the link; dir_ino, dir_mode, dir_uid,
+ *               dir_gid = the directory it is in (as a lookup from
+ *               another directory may be racing a rename, a value seen a
+ *               moment before); flags = 1 when the lookup runs in RCU
+ *               mode (no lock, no reference: the fill only reads), 0 in
+ *               reference mode. Hot: every symlink traversal
  * Names are copied NUL-terminated into their 64 bytes, cut to 63 if
  * longer, with CHECMATE_INODE_F_NAME_CUT or _NAME2_CUT set; name_len and
  * name2_len are their full lengths. Owners are in the initial user
@@ -542,9 +567,16 @@ struct checmate_inode_ctx {
  *                     value changes; arg = the new nice value (-20..19, as
  *                     a two's complement 32-bit value). A denial fails the
  *                     call with the errno (setpriority: for that task).
- *                     sched_setattr(2) and sched_setscheduler(2) change the
- *                     nice value too and do not cross it (they cross
- *                     task_setscheduler, not a Checmate hook)
+ *                     sched_setattr(2) and sched_setscheduler(2) change
+ *                     nice values too: they cross task_setscheduler
+ * task_setscheduler   sched_setscheduler(2), sched_setparam(2),
+ *                     sched_setattr(2) (policy, priority, nice value),
+ *                     sched_setaffinity(2), writes to
+ *                     /proc/PID/timerslack_ns, and a cpuset's tasks moved
+ *                     by a write to cgroup.procs (current = the writer),
+ *                     after the kernel's own checks: target = the task
+ *                     whose scheduling changes; the new values are not
+ *                     passed
  */
 struct checmate_task_ctx {
 	__u32 pid;
@@ -729,6 +761,11 @@ struct checmate_unix_ctx {
  * capset              capset(2), after the kernel's own checks:
  *                     new_cap_effective, new_cap_permitted,
  *                     new_cap_inheritable
+ * task_fix_setgroups  setgroups(2) (and its 16-bit form), after the kernel
+ *                     built the new list: ngroups, new_ngroups = the
+ *                     number of supplementary groups before and after;
+ *                     CHECMATE_CRED_F_GROUP0: the new list holds gid 0 and
+ *                     the old one does not
  * task_prctl          prctl(2) with every option but PR_CHECMATE (which
  *                     never reaches programs): option, args = arg2 ... arg5
  *                     (integers; pointers among them are user addresses and
@@ -736,7 +773,17 @@ struct checmate_unix_ctx {
  *                     order handled their options (Yama's PR_SET_PTRACER
  *                     crosses it once Yama accepted it), before the
  *                     kernel's own handling; a denial makes prctl() fail
- *                     with the errno
+ *                     with the errno. The options the capability module
+ *                     implements (PR_CAPBSET_READ, _DROP, PR_GET_SECUREBITS,
+ *                     PR_SET_SECUREBITS, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
+ *                     PR_CAP_AMBIENT) are done before Checmate's turn: a
+ *                     query it answers with a positive value does not reach
+ *                     Checmate; a change is already applied, so a denial of
+ *                     one that is not a drop kills the caller
+ *                     (CHECMATE_CRED_F_APPLIED)
+ *
+ * pidns_level is the nesting level of the caller's pid namespace (0 in
+ * the initial one): the namespace pids given as arguments are read in.
  *
  * Denials that would keep privileges are not enforced. A filter that can
  * refuse a privilege drop can leave a program running with more privilege
@@ -745,23 +792,37 @@ struct checmate_unix_ctx {
  * denials are counted and reported as not enforced) and allows, when:
  *
  * - task_fix_setuid: every new id is one of the old uid, euid, suid (for
- *   setfsuid, fsuid too): a change the kernel allows without CAP_SETUID;
- *   task_fix_setgid likewise with the gids;
+ *   setfsuid, fsuid too), a change the kernel allows without CAP_SETUID,
+ *   and it gains nothing: no capability set grows (the capability module
+ *   has already computed the new sets) and neither euid nor fsuid becomes
+ *   0 where it was not (seteuid(0) of a process whose real or saved uid is
+ *   0 regains root: not a drop); task_fix_setgid likewise with the gids
+ *   (egid and fsgid 0);
+ * - task_fix_setgroups: every new group is one of the old;
  * - capset: no set gains a capability;
- * - task_prctl: the option only restricts the caller: PR_SET_NO_NEW_PRIVS,
- *   PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_CAP_AMBIENT with
- *   PR_CAP_AMBIENT_LOWER or _CLEAR_ALL, PR_SET_DUMPABLE 0, PR_SET_KEEPCAPS
- *   0, PR_SET_MDWE with any bit, PR_SET_SPECULATION_CTRL with PR_SPEC_DISABLE,
- *   _FORCE_DISABLE or _DISABLE_NOEXEC;
- * - capable: CAP_SETUID and CAP_SETGID checked by the set*id() calls
- *   (CAP_OPT_INSETID; the change itself is judged at task_fix_setuid and
- *   task_fix_setgid) and CAP_SETPCAP (it gates PR_CAPBSET_DROP and
- *   securebits; capability gains are judged at capset).
+ * - task_prctl: the option only restricts the caller or only reads:
+ *   PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_CAP_AMBIENT
+ *   with PR_CAP_AMBIENT_LOWER, _CLEAR_ALL or _IS_SET, PR_CAPBSET_READ,
+ *   PR_GET_SECUREBITS, PR_GET_KEEPCAPS, PR_SET_DUMPABLE 0, PR_SET_KEEPCAPS
+ *   0, PR_SET_MDWE, PR_SET_SPECULATION_CTRL that disables a speculation
+ *   feature (PR_SPEC_DISABLE, _FORCE_DISABLE, _DISABLE_NOEXEC) or enables
+ *   the L1D flush (PR_SET_SECUREBITS is applied before Checmate runs and
+ *   the bits before it are gone, so it is judged a change: a refusal
+ *   kills);
+ * - capable: CAP_SETUID and CAP_SETGID checked by the set*id() and
+ *   setgroups() calls (CAP_OPT_INSETID; the change itself is judged at
+ *   task_fix_setuid, task_fix_setgid and task_fix_setgroups) and
+ *   CAP_SETPCAP (it gates PR_CAPBSET_DROP and securebits; capability
+ *   gains are judged at capset and task_prctl).
  *
- * A denied task_fix_setuid, task_fix_setgid or capset (a change that
- * needs a privilege) fails the call with the errno and also kills the
- * caller with SIGKILL, as SafeSetID does: a program that does not check
- * the result would run on with credentials it meant to leave.
+ * Any other change may be refused: root becoming another user, as daemons
+ * drop root, is a switch to ids it did not have, which a policy may
+ * restrict (as SafeSetID does). A denied task_fix_setuid, task_fix_setgid,
+ * task_fix_setgroups or capset, or a denied task_prctl change the
+ * capability module already applied, fails the call with the errno and
+ * also kills the caller with SIGKILL, as SafeSetID does: a program that
+ * does not check the result would run on with credentials it meant to
+ * leave (or, for those prctl options, with the change made).
  *
  * Checmate's own privilege check (CAP_SYS_ADMIN in the initial user
  * namespace, for prctl(PR_CHECMATE) and its securityfs files) does not run
@@ -771,7 +832,9 @@ struct checmate_unix_ctx {
 
 /* checmate_cred_ctx.info */
 #define CHECMATE_CRED_F_CURRENT	(1U << 0) /* the calling task's credentials */
-#define CHECMATE_CRED_F_DROP	(1U << 1) /* gives up privilege: never refused */
+#define CHECMATE_CRED_F_DROP	(1U << 1) /* gains nothing: never refused */
+#define CHECMATE_CRED_F_APPLIED	(1U << 2) /* task_prctl: already applied */
+#define CHECMATE_CRED_F_GROUP0	(1U << 3) /* task_fix_setgroups: gains gid 0 */
 
 /* checmate_cred_ctx.ns_relation: the namespace capable() asks about */
 #define CHECMATE_NS_OWN		0 /* the credentials' own user namespace */
@@ -814,8 +877,10 @@ struct checmate_cred_ctx {
 	__u64 new_cap_permitted;
 	__u64 new_cap_inheritable;
 	__u32 option;		/* task_prctl: PR_* */
-	__u32 reserved2;
+	__u32 pidns_level;
 	__u64 args[4];		/* task_prctl: arg2 ... arg5 */
+	__u32 ngroups;		/* task_fix_setgroups */
+	__u32 new_ngroups;	/* task_fix_setgroups */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <linux/capability.h>
 
 #include "kselftest_harness.h"
@@ -249,6 +250,112 @@ TEST_F(cred, setuid_switch_refused_kills)
 	status = in_child(self, H(TASK_FIX_SETUID), ANY, 0, NULL, root_to_2000);
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(OK, WEXITSTATUS(status));
+}
+
+/* Real and saved uid root, effective uid 65534 and no effective caps. */
+static int root_behind_65534(void)
+{
+	return setresuid(0, 65534, 0);
+}
+
+static int regain_root(void)
+{
+	return seteuid(0) ? CALL_FAILED : expect_uids(0, 0, 0);
+}
+
+/*
+ * seteuid(0) back from a saved root uid uses only the old ids, but
+ * regains root and its capabilities: not a drop. Refused, it kills.
+ */
+TEST_F(cred, seteuid_back_to_root_is_no_drop)
+{
+	struct record r;
+	int status = in_child(self, H(TASK_FIX_SETUID), ANY, -DENY_ERRNO,
+			      root_behind_65534, regain_root);
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+	ASSERT_EQ(0, read_record(self->map, &r));
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(CHECMATE_CRED_F_CURRENT, r.c.info);
+	EXPECT_EQ(65534, r.c.euid);
+	EXPECT_EQ(0, r.c.new_euid);
+}
+
+static int no_groups(void)
+{
+	return setgroups(0, NULL);
+}
+
+static int gain_root_group(void)
+{
+	gid_t g[2] = { 0, 6 };
+
+	return setgroups(2, g) ? CALL_FAILED : OK;
+}
+
+static int two_groups(void)
+{
+	gid_t g[2] = { 5, 6 };
+
+	return setgroups(2, g);
+}
+
+static int one_of_them(void)
+{
+	gid_t g[1] = { 6 };
+
+	return setgroups(1, g) ? CALL_FAILED : OK;
+}
+
+/* setgroups(): a gain is refused (and kills); a subset is a drop. */
+TEST_F(cred, setgroups_gain_and_drop)
+{
+	struct record r;
+	int status = in_child(self, H(TASK_FIX_SETGROUPS), ANY, -DENY_ERRNO,
+			      no_groups, gain_root_group);
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+	ASSERT_EQ(0, read_record(self->map, &r));
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(0, r.c.ngroups);
+	EXPECT_EQ(2, r.c.new_ngroups);
+	EXPECT_EQ(CHECMATE_CRED_F_CURRENT | CHECMATE_CRED_F_GROUP0, r.c.info);
+	ASSERT_EQ(0, cm_detach(self->hook, self->prog));
+	close(self->prog);
+	self->prog = -1;
+
+	status = in_child(self, H(TASK_FIX_SETGROUPS), ANY, -DENY_ERRNO, two_groups,
+			  one_of_them);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(OK, WEXITSTATUS(status));
+	ASSERT_EQ(0, read_record(self->map, &r));
+	EXPECT_EQ(2, r.c.ngroups);
+	EXPECT_EQ(1, r.c.new_ngroups);
+	EXPECT_EQ(CHECMATE_CRED_F_CURRENT | CHECMATE_CRED_F_DROP, r.c.info);
+}
+
+static int keepcaps_on(void)
+{
+	return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ? errno : OK;
+}
+
+/*
+ * PR_SET_KEEPCAPS 1 is made by the capability module before Checmate's
+ * turn: a refusal cannot undo it, so it kills.
+ */
+TEST_F(cred, prctl_applied_change_refused_kills)
+{
+	struct record r;
+	int status = in_child(self, H(TASK_PRCTL), ANY, -DENY_ERRNO, NULL, keepcaps_on);
+
+	ASSERT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+	ASSERT_EQ(0, read_record(self->map, &r));
+	EXPECT_EQ(PR_SET_KEEPCAPS, r.c.option);
+	EXPECT_EQ(CHECMATE_CRED_F_CURRENT | CHECMATE_CRED_F_APPLIED, r.c.info);
+	EXPECT_EQ(0, r.c.pidns_level);
 }
 
 static int set_res_uid(void)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checmate selftests: hooks 43-60. Each is crossed by the calls that
+ * Checmate selftests: hooks 43-65. Each is crossed by the calls that
  * should cross it (and not by their neighbours), a program's denial fails
  * the call with the program's errno and leaves the object as it was, and
  * the context holds what the kernel acts on (compared with stat(2),
@@ -17,7 +17,11 @@
  * - extended attributes, file capabilities among them: inode_setxattr;
  * - io_uring and userfaultfd instances: inode_init_security_anon;
  * - netlink requests: netlink_send;
- * - bpf(2) commands: bpf.
+ * - bpf(2) commands: bpf;
+ * - symbolic links followed: inode_follow_link;
+ * - extended attributes and ACLs removed, ACLs set: inode_removexattr,
+ *   inode_set_acl, inode_remove_acl;
+ * - scheduling (policy, priority, affinity): task_setscheduler.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -29,6 +33,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
@@ -81,9 +86,10 @@ static int ctx_size(unsigned int hook)
 		return sizeof(struct checmate_sock_ctx);
 	case H(BPRM_CREDS_FOR_EXEC):
 		return sizeof(struct checmate_exec_ctx);
-	case H(FILE_SEND_SIGIOTASK): case H(TASK_SETNICE):
+	case H(FILE_SEND_SIGIOTASK): case H(TASK_SETNICE): case H(TASK_SETSCHEDULER):
 		return sizeof(struct checmate_task_ctx);
-	case H(INODE_SETXATTR):
+	case H(INODE_SETXATTR): case H(INODE_FOLLOW_LINK): case H(INODE_REMOVEXATTR):
+	case H(INODE_SET_ACL): case H(INODE_REMOVE_ACL):
 		return sizeof(struct checmate_inode_ctx);
 	case H(INODE_INIT_SECURITY_ANON): case H(BPF):
 		return sizeof(struct checmate_kernel_ctx);
@@ -654,7 +660,7 @@ TEST_F(h3, inode_setxattr)
 	EXPECT_EQ(0, err(setxattr(FILE3, "security.capability", &caps, sizeof(caps), 0)));
 }
 
-/* io_uring_setup(): a "secure" anonymous inode, "[io_uring]". */
+/* io_uring_setup() and userfaultfd(): "secure" anonymous inodes. */
 TEST_F(h3, inode_init_security_anon)
 {
 	struct io_uring_params p;
@@ -670,11 +676,17 @@ TEST_F(h3, inode_init_security_anon)
 	EXPECT_STREQ("[io_uring]", r.k.name);
 	EXPECT_EQ(10, r.k.name_len);
 	EXPECT_EQ(getpid(), r.k.pid);
+	/* userfaultfd(2): "[userfaultfd]". */
+	EXPECT_EQ(-1, syscall(SYS_userfaultfd, O_CLOEXEC));
+	EXPECT_EQ(DENY_ERRNO, errno);
+	r = rec(self);
+	EXPECT_EQ(2, r.runs);
+	EXPECT_STREQ("[userfaultfd]", r.k.name);
 	/* An eventfd is anonymous too, but not "secure": not this hook. */
 	fd = eventfd(0, 0);
 	EXPECT_LE(0, fd);
 	close(fd);
-	EXPECT_EQ(1, rec(self).runs);
+	EXPECT_EQ(2, rec(self).runs);
 	detach(self);
 	memset(&p, 0, sizeof(p));
 	fd = syscall(SYS_io_uring_setup, 4, &p);
@@ -789,10 +801,111 @@ TEST_F(h3, bpf)
 	close(fd);
 }
 
+#define LINK3 DIR3 "/l"
+
+/* A path through a symlink crosses it; lstat() and readlink() do not. */
+TEST_F(h3, inode_follow_link)
+{
+	struct stat st, dir;
+	struct record r;
+	char buf[16];
+
+	ASSERT_EQ(0, symlink("f", LINK3));
+	ASSERT_EQ(0, lstat(LINK3, &st));
+	ASSERT_EQ(0, stat(DIR3, &dir));
+	ASSERT_EQ(0, attach(self, H(INODE_FOLLOW_LINK), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(open(LINK3, O_RDONLY)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(st.st_ino, r.i.ino);
+	EXPECT_EQ(S_IFLNK | 0777, r.i.mode);
+	EXPECT_EQ(dir.st_ino, r.i.dir_ino);
+	EXPECT_EQ(dir.st_mode, r.i.dir_mode);
+	EXPECT_EQ(r.i.dev, st.st_dev);
+	EXPECT_EQ(DENY_ERRNO, err(stat(LINK3, &st)));
+	EXPECT_EQ(0, err(lstat(LINK3, &st)));
+	EXPECT_EQ(1, readlink(LINK3, buf, sizeof(buf)));
+	EXPECT_EQ(2, rec(self).runs);
+	detach(self);
+	EXPECT_EQ(0, err(stat(LINK3, &st)));
+	unlink(LINK3);
+}
+
+/* removexattr(): the name removed. */
+TEST_F(h3, inode_removexattr)
+{
+	struct record r;
+
+	ASSERT_EQ(0, setxattr(FILE3, "user.gone", "v", 1, 0));
+	ASSERT_EQ(0, attach(self, H(INODE_REMOVEXATTR), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(removexattr(FILE3, "user.gone")));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_STREQ("user.gone", r.i.name2);
+	EXPECT_EQ(0, r.i.size);
+	EXPECT_EQ(1, getxattr(FILE3, "user.gone", NULL, 0));
+	detach(self);
+	EXPECT_EQ(0, err(removexattr(FILE3, "user.gone")));
+}
+
+/*
+ * setxattr() of a POSIX ACL is turned into an ACL before the LSMs see it:
+ * inode_set_acl, with the number of entries; removing it, inode_remove_acl.
+ * (The test kernel's tmpfs has no ACLs: without the program the kernel
+ * answers EOPNOTSUPP, after the hook.)
+ */
+TEST_F(h3, inode_set_and_remove_acl)
+{
+	/* posix_acl_xattr: version 2, then (tag, perm, id) entries. */
+	const struct {
+		__u32 version;
+		struct { __u16 tag, perm; __u32 id; } e[3];
+	} acl = { 2, { { 0x01, 6, -1 }, { 0x04, 4, -1 }, { 0x20, 4, -1 } } };
+	struct record r;
+
+	ASSERT_EQ(0, attach(self, H(INODE_SET_ACL), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(setxattr(FILE3, "system.posix_acl_access", &acl,
+					   sizeof(acl), 0)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_STREQ("system.posix_acl_access", r.i.name2);
+	EXPECT_EQ(3, r.i.size);
+	ASSERT_EQ(0, attach(self, H(INODE_REMOVE_ACL), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(removexattr(FILE3, "system.posix_acl_default")));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_STREQ("system.posix_acl_default", r.i.name2);
+	detach(self);
+	EXPECT_NE(DENY_ERRNO, err(setxattr(FILE3, "system.posix_acl_access", &acl,
+					   sizeof(acl), 0)));
+}
+
+/* sched_setaffinity() and sched_setscheduler(): the task concerned. */
+TEST_F(h3, task_setscheduler)
+{
+	struct sched_param sp = { 0 };
+	struct record r;
+	cpu_set_t set;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(set), &set));
+	ASSERT_EQ(0, attach(self, H(TASK_SETSCHEDULER), -DENY_ERRNO));
+	EXPECT_EQ(DENY_ERRNO, err(sched_setaffinity(0, sizeof(set), &set)));
+	r = rec(self);
+	EXPECT_EQ(1, r.runs);
+	EXPECT_EQ(getpid(), r.t.pid);
+	EXPECT_EQ(DENY_ERRNO, err(sched_setscheduler(0, SCHED_OTHER, &sp)));
+	EXPECT_EQ(2, rec(self).runs);
+	/* nice() is task_setnice. */
+	EXPECT_EQ(0, nice(0));
+	EXPECT_EQ(2, rec(self).runs);
+	detach(self);
+	EXPECT_EQ(0, err(sched_setaffinity(0, sizeof(set), &set)));
+}
+
 /* The verifier: reads inside each context only, no writes. */
 TEST(verifier_rules)
 {
-	for (unsigned int h = H(PATH_UNLINK); h <= H(BPF); h++) {
+	for (unsigned int h = H(PATH_UNLINK); h <= H(TASK_SETSCHEDULER); h++) {
 		const struct bpf_insn past[] = {
 			LDX_MEM(BPF_W, 0, 1, ctx_size(h)), MOV64_IMM(0, 0), EXIT(),
 		};
@@ -815,7 +928,7 @@ TEST(verifier_rules)
 	EXPECT_EQ(40, offsetof(struct checmate_file_ctx, cmd));
 	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 16,
 		  offsetof(struct checmate_inode_ctx, new_mode));
-	EXPECT_EQ(60, __CHECMATE_HOOK_MAX - 1);
+	EXPECT_EQ(65, CHECMATE_HOOK_TASK_SETSCHEDULER);
 	EXPECT_EQ(sizeof(struct checmate_inode_ctx) - 4,
 		  offsetof(struct checmate_inode_ctx, size));
 }

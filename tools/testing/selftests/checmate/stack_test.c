@@ -54,7 +54,7 @@
 static struct {
 	unsigned int hook;
 	int fd;
-} held[64];
+} held[128];
 static int nheld;
 
 static int hold(unsigned int hook, int fd)

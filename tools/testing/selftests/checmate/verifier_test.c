@@ -27,15 +27,17 @@ static size_t ctx_size(unsigned int hook)
 		return sizeof(struct checmate_sock_ctx);
 	if (hook == CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC)
 		return sizeof(struct checmate_exec_ctx);
-	if (hook == CHECMATE_HOOK_FILE_SEND_SIGIOTASK || hook == CHECMATE_HOOK_TASK_SETNICE)
+	if (hook == CHECMATE_HOOK_FILE_SEND_SIGIOTASK || hook == CHECMATE_HOOK_TASK_SETNICE ||
+	    hook == CHECMATE_HOOK_TASK_SETSCHEDULER)
 		return sizeof(struct checmate_task_ctx);
-	if (hook == CHECMATE_HOOK_INODE_SETXATTR)
+	if (hook == CHECMATE_HOOK_INODE_SETXATTR ||
+	    (hook >= CHECMATE_HOOK_INODE_FOLLOW_LINK && hook <= CHECMATE_HOOK_INODE_REMOVE_ACL))
 		return sizeof(struct checmate_inode_ctx);
 	if (hook == CHECMATE_HOOK_INODE_INIT_SECURITY_ANON || hook == CHECMATE_HOOK_BPF)
 		return sizeof(struct checmate_kernel_ctx);
 	if (hook == CHECMATE_HOOK_UNIX_STREAM_CONNECT || hook == CHECMATE_HOOK_UNIX_MAY_SEND)
 		return sizeof(struct checmate_unix_ctx);
-	if (hook == CHECMATE_HOOK_USERNS_CREATE ||
+	if (hook == CHECMATE_HOOK_USERNS_CREATE || hook == CHECMATE_HOOK_TASK_FIX_SETGROUPS ||
 	    (hook >= CHECMATE_HOOK_CAPABLE && hook <= CHECMATE_HOOK_TASK_PRCTL))
 		return sizeof(struct checmate_cred_ctx);
 	if (hook >= CHECMATE_HOOK_BPRM_CREDS_FROM_FILE && hook <= CHECMATE_HOOK_FILE_MPROTECT)

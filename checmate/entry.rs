@@ -48,7 +48,8 @@ pub(crate) type HookEntry = bindings::security_hook_list;
 macro_rules! define_entries {
     ($(
         $lsm:ident = $num:ident, $ctx:ident, context $cx:ident,
-            ($($arg:ident: $ty:ty),* $(,)?) $(pre $pre:path,)? $(allow $allow:expr,)?
+            ($($arg:ident: $ty:ty),* $(,)?) $(pre $pre:path,)? $(always_on $on:literal,)?
+            $(allow $allow:expr,)?
             $(on_deny $deny:path,)? fill $fill:path
             $(, writable [$($wf:ident: $wt:ty),*] commit $commit:path)? ;
     )*) => {
@@ -101,8 +102,8 @@ macro_rules! define_entries {
                 hook: bindings::security_list_options { $lsm: Some($lsm) },
                 lsmid: core::ptr::null_mut(),
                 // Switched on only while programs are attached (`switch.rs`),
-                // unless the hook has a `pre` function.
-                runtime: <[&str]>::is_empty(&[$(stringify!($pre)),*]),
+                // unless the row says `always_on`.
+                runtime: !(false $(|| $on)?),
             }),*]
         }
     };

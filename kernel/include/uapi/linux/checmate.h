@@ -826,8 +826,9 @@ struct checmate_unix_ctx {
  *
  * Checmate's own privilege check (CAP_SYS_ADMIN in the initial user
  * namespace, for prctl(PR_CHECMATE) and its securityfs files) does not run
- * capable's programs: no program, locked or not, can lock the
- * administrator out of Checmate.
+ * capable's programs: no program, locked or not, can keep the
+ * administrator from Checmate's operations. Loading a new program is
+ * bpf(2)'s, whose own capability checks do cross capable.
  */
 
 /* checmate_cred_ctx.info */

@@ -22,8 +22,45 @@ fn hook_str(hook: u32) -> String {
 }
 
 pub fn attach(hook: u32, prog: BorrowedFd<'_>) -> Result<(), Error> {
-    prctl(CHECMATE_OP_ATTACH, hook.into(), prog.as_raw_fd() as u64, 0)
-        .map_err(|e| Error::os(Op::Attach, format!("attach to {}", hook_str(hook)), e))
+    attach_flags(hook, prog, 0)
+}
+
+/// Attaches with `CHECMATE_ATTACH_F_*` `flags` (`CHECMATE_ATTACH_F_LOG_ONLY`:
+/// a monitor, whose denials are reported, never enforced).
+pub fn attach_flags(hook: u32, prog: BorrowedFd<'_>, flags: u32) -> Result<(), Error> {
+    prctl(
+        CHECMATE_OP_ATTACH,
+        hook.into(),
+        prog.as_raw_fd() as u64,
+        flags.into(),
+    )
+    .map_err(|e| Error::os(Op::Attach, format!("attach to {}", hook_str(hook)), e))
+}
+
+/// Changes the `CHECMATE_ATTACH_F_*` flags of a program attached to `hook`,
+/// in place (CHECMATE_OP_SET_PROG_FLAGS).
+pub fn set_prog_flags(hook: u32, prog: BorrowedFd<'_>, flags: u32) -> Result<(), Error> {
+    prctl(
+        CHECMATE_OP_SET_PROG_FLAGS,
+        hook.into(),
+        prog.as_raw_fd() as u64,
+        flags.into(),
+    )
+    .map_err(|e| {
+        Error::os(
+            Op::Attach,
+            format!(
+                "{} a program of {}",
+                if flags & CHECMATE_ATTACH_F_LOG_ONLY != 0 {
+                    "make monitor (log-only)"
+                } else {
+                    "make enforcing"
+                },
+                hook_str(hook)
+            ),
+            e,
+        )
+    })
 }
 
 pub fn detach(hook: u32, prog: BorrowedFd<'_>) -> Result<(), Error> {
@@ -95,34 +132,49 @@ pub struct HookState {
     pub maps_frozen: bool,
     pub audit: bool,
     pub prog_ids: Vec<u32>,
+    /// The `CHECMATE_ATTACH_F_*` flags of each program, beside `prog_ids`
+    /// (all 0 from a kernel without per-program flags).
+    pub prog_flags: Vec<u32>,
 }
 
-/// `struct checmate_query`.
-#[repr(C)]
-#[derive(Default)]
-struct Query {
-    mode: u32,
-    flags: u32,
-    prog_cnt: u32,
-    reserved: u32,
-    prog_ids: u64,
+impl HookState {
+    /// The flags of program `id` (0 if it is not attached here).
+    pub fn flags_of(&self, id: u32) -> u32 {
+        self.prog_ids
+            .iter()
+            .position(|&p| p == id)
+            .and_then(|i| self.prog_flags.get(i).copied())
+            .unwrap_or(0)
+    }
+
+    /// Whether program `id` is a monitor here (CHECMATE_ATTACH_F_LOG_ONLY).
+    pub fn log_only(&self, id: u32) -> bool {
+        self.flags_of(id) & CHECMATE_ATTACH_F_LOG_ONLY != 0
+    }
 }
 
-pub fn query(hook: u32) -> Result<HookState, Error> {
+/// CHECMATE_OP_QUERY of `size` (CHECMATE_QUERY_SIZE_VER0 or _VER1).
+fn query_sized(hook: u32, size: u32) -> io::Result<HookState> {
     let mut ids = vec![0u32; CHECMATE_MAX_PROGS_PER_HOOK as usize];
-    let mut q = Query {
+    let mut flags = vec![0u32; ids.len()];
+    let mut q = checmate_query {
         prog_cnt: ids.len() as u32,
         prog_ids: ids.as_mut_ptr() as u64,
+        prog_flags: if size >= CHECMATE_QUERY_SIZE_VER1 {
+            flags.as_mut_ptr() as u64
+        } else {
+            0
+        },
         ..Default::default()
     };
     prctl(
         CHECMATE_OP_QUERY,
         hook.into(),
-        &mut q as *mut Query as u64,
-        0,
-    )
-    .map_err(|e| Error::os(Op::Query, format!("query {}", hook_str(hook)), e))?;
+        &mut q as *mut checmate_query as u64,
+        size.into(),
+    )?;
     ids.truncate(q.prog_cnt as usize);
+    flags.truncate(q.prog_cnt as usize);
     Ok(HookState {
         hook,
         mode: q.mode,
@@ -130,7 +182,33 @@ pub fn query(hook: u32) -> Result<HookState, Error> {
         maps_frozen: q.flags & CHECMATE_QUERY_F_MAPS_FROZEN != 0,
         audit: q.flags & CHECMATE_QUERY_F_AUDIT != 0,
         prog_ids: ids,
+        prog_flags: flags,
     })
+}
+
+/// Whether the kernel took a CHECMATE_QUERY_SIZE_VER1 query (0: not asked
+/// yet, 1: yes, 2: no, an older kernel).
+static QUERY_VER1: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+pub fn query(hook: u32) -> Result<HookState, Error> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let err = |e| Error::os(Op::Query, format!("query {}", hook_str(hook)), e);
+    if QUERY_VER1.load(Relaxed) != 2 {
+        match query_sized(hook, CHECMATE_QUERY_SIZE_VER1) {
+            Ok(s) => {
+                QUERY_VER1.store(1, Relaxed);
+                return Ok(s);
+            }
+            // An older kernel takes only size 0; EINVAL is also an unknown
+            // hook, which the query of size 0 tells apart.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && QUERY_VER1.load(Relaxed) == 0 => {}
+            Err(e) => return Err(err(e)),
+        }
+        let s = query_sized(hook, 0).map_err(err)?;
+        QUERY_VER1.store(2, Relaxed);
+        return Ok(s);
+    }
+    query_sized(hook, 0).map_err(err)
 }
 
 /// An fd for the program with id `id`.
@@ -178,13 +256,18 @@ pub struct Counters {
     pub denials: u64,
     /// program id -> (runs, denials)
     pub progs: std::collections::BTreeMap<u32, (u64, u64)>,
+    /// Programs the kernel marks `:log-only` (monitors).
+    pub log_only: std::collections::BTreeSet<u32>,
+    /// `active=`: whether the hook is switched on in the LSM layer (None:
+    /// a kernel that does not say).
+    pub active: Option<bool>,
 }
 
 /// Where the kernel shows the counters.
 pub const HOOKS_FILE: &str = "/sys/kernel/security/checmate/hooks";
 
-/// Parses the hooks file: `hook mode=.. runs=N denials=N progs=id:runs:denials ...`
-/// per line; by hook name.
+/// Parses the hooks file: `hook mode=.. audit=N active=N runs=N denials=N
+/// progs=id:runs:denials[:log-only] ...` per line; by hook name.
 pub fn parse_counters(text: &str) -> std::collections::BTreeMap<String, Counters> {
     let mut out = std::collections::BTreeMap::new();
     for line in text.lines() {
@@ -203,6 +286,7 @@ pub fn parse_counters(text: &str) -> std::collections::BTreeMap<String, Counters
                     match w.split_once('=') {
                         Some(("runs", n)) => c.runs = n.parse().unwrap_or(0),
                         Some(("denials", n)) => c.denials = n.parse().unwrap_or(0),
+                        Some(("active", n)) => c.active = Some(n == "1"),
                         _ => {}
                     }
                     continue;
@@ -215,6 +299,9 @@ pub fn parse_counters(text: &str) -> std::collections::BTreeMap<String, Counters
             let f: Vec<u64> = w.split(':').filter_map(|x| x.parse().ok()).collect();
             if let [id, runs, denials] = f[..] {
                 c.progs.insert(id as u32, (runs, denials));
+                if w.split(':').any(|x| x == "log-only") {
+                    c.log_only.insert(id as u32);
+                }
             }
         }
         out.insert(hook.to_string(), c);
@@ -261,6 +348,7 @@ pub fn states_to_json(
                         "policy": policy_of(id),
                         "runs": pc.map(|p| p.0),
                         "denials": pc.map(|p| p.1),
+                        "log_only": s.log_only(id),
                     })
                 }).collect::<Vec<_>>(),
             })
@@ -323,6 +411,13 @@ pub fn metrics_text(
             vec![],
         ),
         (
+            "checmate_program_log_only",
+            "gauge",
+            "1 if the program is a monitor on the hook (attached log-only: its denials \
+             are reported, not enforced), 0 if it enforces.",
+            vec![],
+        ),
+        (
             "checmate_hook_mode",
             "gauge",
             "1 for the hook's current mode, 0 for the others (normal, append-only, \
@@ -343,19 +438,22 @@ pub fn metrics_text(
         // A state set: every mode, so that a query or alert on any of
         // them finds a series. Last, being the longest.
         for (m, v) in crate::MODES {
-            families[6]
+            families[7]
                 .3
                 .push(format!("{{{h},mode=\"{m}\"}} {}", (*v == s.mode) as u8));
         }
         for &id in &s.prog_ids {
-            let Some((runs, denials)) = c.and_then(|c| c.progs.get(&id)) else {
-                continue;
-            };
             let l = format!(
                 "{h},id=\"{id}\",program=\"{}\",policy=\"{}\"",
                 label(&name_of(id).unwrap_or_default()),
                 label(&policy_of(id).unwrap_or_default())
             );
+            families[6]
+                .3
+                .push(format!("{{{l}}} {}", s.log_only(id) as u8));
+            let Some((runs, denials)) = c.and_then(|c| c.progs.get(&id)) else {
+                continue;
+            };
             families[4].3.push(format!("{{{l}}} {runs}"));
             families[5].3.push(format!("{{{l}}} {denials}"));
         }

@@ -203,6 +203,32 @@ pub struct OldProg {
     pub hook: u32,
     pub id: u32,
     pub fd: OwnedFd,
+    /// Its `CHECMATE_ATTACH_F_*` flags there.
+    pub flags: u32,
+}
+
+impl OldProg {
+    /// Whether it is a monitor (attached log-only).
+    pub fn log_only(&self) -> bool {
+        self.flags & uapi::CHECMATE_ATTACH_F_LOG_ONLY != 0
+    }
+}
+
+/// The attach flags of a policy's programs: monitor or enforcing.
+pub fn attach_flags(monitor: bool) -> u32 {
+    if monitor {
+        uapi::CHECMATE_ATTACH_F_LOG_ONLY
+    } else {
+        0
+    }
+}
+
+fn flags_word(flags: u32) -> &'static str {
+    if flags & uapi::CHECMATE_ATTACH_F_LOG_ONLY != 0 {
+        "monitor"
+    } else {
+        "enforcing"
+    }
 }
 
 fn id_of(fd: BorrowedFd<'_>) -> u32 {
@@ -224,12 +250,14 @@ pub fn attached_of(m: &Manifest, dir: &Path) -> Result<Vec<OldProg>, Error> {
             },
         };
         let id = id_of(fd.as_fd());
-        if api::query(hook)?.prog_ids.contains(&id) {
+        let s = api::query(hook)?;
+        if s.prog_ids.contains(&id) {
             out.push(OldProg {
                 name: kernel_name(&p.name),
                 hook,
                 id,
                 fd,
+                flags: s.flags_of(id),
             });
         }
     }
@@ -241,7 +269,8 @@ pub fn attached_by_name(progs: &[(String, u32)], skip: &[u32]) -> Result<Vec<Old
     let mut out = Vec::new();
     let hooks: BTreeSet<u32> = progs.iter().map(|p| p.1).collect();
     for hook in hooks {
-        for id in api::query(hook)?.prog_ids {
+        let s = api::query(hook)?;
+        for &id in &s.prog_ids {
             if skip.contains(&id) {
                 continue;
             }
@@ -253,7 +282,13 @@ pub fn attached_by_name(progs: &[(String, u32)], skip: &[u32]) -> Result<Vec<Old
                 .any(|p| p.1 == hook && kernel_name(&p.0) == name)
             {
                 if let Ok(fd) = api::prog_fd_by_id(id) {
-                    out.push(OldProg { name, hook, id, fd });
+                    out.push(OldProg {
+                        name,
+                        hook,
+                        id,
+                        fd,
+                        flags: s.flags_of(id),
+                    });
                 }
             }
         }
@@ -283,6 +318,17 @@ pub fn describe(progs: &[OldProg]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Of the attached programs named as ours, those in the way: a program
+/// another policy holds is not when it or ours is a monitor (the same
+/// object tried in monitor mode beside the enforcing one, or the reverse);
+/// one that nobody holds always is.
+pub fn in_the_way(foreign: Vec<OldProg>, monitor: bool) -> Vec<OldProg> {
+    foreign
+        .into_iter()
+        .filter(|p| !(monitor || p.log_only()) || owner_of(p.id).is_none())
+        .collect()
 }
 
 /// Refuses programs that another policy, or nobody, holds: replacing them
@@ -411,6 +457,8 @@ pub struct Install<'a> {
     /// Record the policy in bpffs (false: bpffs is not there; load only).
     pub record: bool,
     pub goal: HookGoal,
+    /// Attach the programs as monitors (CHECMATE_ATTACH_F_LOG_ONLY).
+    pub monitor: bool,
 }
 
 /// Whether `h` can stand in for the map `m` of the object.
@@ -514,7 +562,8 @@ pub fn install(
         state::write_manifest(&stage, &manifest)?;
     }
     let hooks: BTreeSet<u32> = progs.iter().map(|p| p.1).collect();
-    let r = set_modes(&hooks, inst.goal, true).and_then(|()| swap(&obj, progs, old));
+    let flags = attach_flags(inst.monitor);
+    let r = set_modes(&hooks, inst.goal, true).and_then(|()| swap(&obj, progs, old, flags));
     if let Err(e) = r {
         let _ = state::remove_dir(&stage);
         return Err(e);
@@ -559,8 +608,18 @@ enum Undo<'a> {
     Detached(&'a OldProg),
 }
 
-/// The programs of `obj` take the places of `old`; all or nothing.
-fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg]) -> Result<(), Error> {
+/// The program behind `fd` on `hook` gets `want` for flags, if it has
+/// others (a replacement may keep the old program's).
+fn ensure_flags(hook: u32, fd: BorrowedFd<'_>, want: u32) -> Result<(), Error> {
+    if api::query(hook)?.flags_of(id_of(fd)) != want {
+        api::set_prog_flags(hook, fd, want)?;
+    }
+    Ok(())
+}
+
+/// The programs of `obj` take the places of `old`, with attach flags
+/// `flags`; all or nothing.
+fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg], flags: u32) -> Result<(), Error> {
     let mut done: Vec<Undo<'_>> = Vec::new();
     let mut used = vec![false; old.len()];
     let news: Vec<_> = obj.progs().collect();
@@ -578,8 +637,11 @@ fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg]) -> Result<(), Er
                 used[i] = true;
                 api::replace(hook, fd, old[i].fd.as_fd())
                     .map(|()| done.push(Undo::Replaced(hook, fd, &old[i])))
+                    .and_then(|()| ensure_flags(hook, fd, flags))
             }
-            None => api::attach(hook, fd).map(|()| done.push(Undo::Attached(hook, fd))),
+            None => {
+                api::attach_flags(hook, fd, flags).map(|()| done.push(Undo::Attached(hook, fd)))
+            }
         };
         if r.is_err() {
             break;
@@ -598,9 +660,10 @@ fn swap(obj: &Object, progs: &[(String, u32)], old: &[OldProg]) -> Result<(), Er
     let Err(e) = r else { return Ok(()) };
     for u in done.into_iter().rev() {
         let _ = match u {
-            Undo::Replaced(h, new, o) => api::replace(h, o.fd.as_fd(), new),
+            Undo::Replaced(h, new, o) => api::replace(h, o.fd.as_fd(), new)
+                .and_then(|()| ensure_flags(h, o.fd.as_fd(), o.flags)),
             Undo::Attached(h, new) => api::detach(h, new),
-            Undo::Detached(o) => api::attach(o.hook, o.fd.as_fd()),
+            Undo::Detached(o) => api::attach_flags(o.hook, o.fd.as_fd(), o.flags),
         };
     }
     Err(Error {
@@ -680,7 +743,11 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
         None => Vec::new(),
     };
     let mine_ids: Vec<u32> = mine.iter().map(|p| p.id).collect();
-    refuse_foreign(name, &attached_by_name(&progs, &mine_ids)?)?;
+    refuse_foreign(
+        name,
+        &in_the_way(attached_by_name(&progs, &mine_ids)?, pf.monitor),
+    )?;
+    let want = attach_flags(pf.monitor);
 
     let whole = old
         .as_ref()
@@ -707,6 +774,21 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
                 ));
             }
         }
+        // Monitor <-> enforcing: the same programs, their flags changed.
+        let flips: Vec<&OldProg> = mine
+            .iter()
+            .filter(|p| p.flags & uapi::CHECMATE_ATTACH_F_LOG_ONLY != want)
+            .collect();
+        for p in &flips {
+            lines.push(format!(
+                "  ~ program {} (id {}) on {}: {} -> {}",
+                p.name,
+                p.id,
+                hook_name(p.hook).unwrap_or("?"),
+                flags_word(p.flags),
+                flags_word(want)
+            ));
+        }
         lines.extend(hook_lines(&hooks, goal)?);
         if entry_changes {
             for &h in &hooks {
@@ -731,10 +813,23 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
         if dry_run || !changed {
             return Ok(Outcome { lines, changed });
         }
+        // A monitor stops enforcing before its entries change; one that
+        // starts enforcing does so with the new entries.
+        let flip = |p: &&OldProg| {
+            let f = (p.flags & !uapi::CHECMATE_ATTACH_F_LOG_ONLY) | want;
+            api::set_prog_flags(p.hook, p.fd.as_fd(), f)
+        };
+        if pf.monitor {
+            flips.iter().try_for_each(flip)?;
+        }
         for (map, s, changes) in &plan {
             write_changes(map, s, changes)?;
         }
+        if !pf.monitor {
+            flips.iter().try_for_each(flip)?;
+        }
         let mut nm = m.clone();
+        nm.monitor = pf.monitor;
         nm.kind = "apply".into();
         nm.source = Some(file.display().to_string());
         nm.maps = specs.iter().map(|s| (s.name.clone(), records(s))).collect();
@@ -764,8 +859,17 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
             .iter()
             .find(|o| o.hook == *h && o.name == kernel_name(p))
         {
+            Some(o) if o.flags & uapi::CHECMATE_ATTACH_F_LOG_ONLY != want => lines.push(format!(
+                "  ~ program {p} on {hn}: replaces id {}, {} -> {}",
+                o.id,
+                flags_word(o.flags),
+                flags_word(want)
+            )),
             Some(o) => lines.push(format!("  ~ program {p} on {hn}: replaces id {}", o.id)),
-            None => lines.push(format!("  + program {p} on {hn}")),
+            None => lines.push(format!(
+                "  + program {p} on {hn}{}",
+                if pf.monitor { " (monitor)" } else { "" }
+            )),
         }
     }
     for o in &mine {
@@ -811,6 +915,7 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
         mode: pf.mode.clone(),
         lock: pf.lock,
         freeze_maps: pf.freeze_maps,
+        monitor: pf.monitor,
     };
     install(
         open,
@@ -823,6 +928,7 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
             pin_maps: None,
             record: true,
             goal,
+            monitor: pf.monitor,
         },
     )?;
     Ok(Outcome {
@@ -906,9 +1012,10 @@ pub fn load(
         None => Vec::new(),
     };
     let ids: Vec<u32> = existing.iter().map(|p| p.id).collect();
-    let (elsewhere, unowned): (Vec<OldProg>, Vec<OldProg>) = attached_by_name(&progs, &ids)?
-        .into_iter()
-        .partition(|p| owner_of(p.id).is_some_and(|o| o != name));
+    let (elsewhere, unowned): (Vec<OldProg>, Vec<OldProg>) =
+        in_the_way(attached_by_name(&progs, &ids)?, false)
+            .into_iter()
+            .partition(|p| owner_of(p.id).is_some_and(|o| o != name));
     refuse_foreign(&name, &elsewhere)?;
     existing.extend(unowned);
     if !existing.is_empty() && !replace {
@@ -945,6 +1052,7 @@ pub fn load(
         mode: None,
         lock: false,
         freeze_maps: false,
+        monitor: false,
     };
     let m = install(
         open,
@@ -957,6 +1065,7 @@ pub fn load(
             pin_maps,
             record,
             goal: HookGoal::default(),
+            monitor: false,
         },
     )?;
     Ok(m.programs

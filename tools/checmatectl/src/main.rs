@@ -123,19 +123,23 @@ pub enum Cmd {
     /// Print every hook's and program's counters and state in the
     /// Prometheus text format
     Metrics,
-    /// Follow Checmate's denial reports (and log-only would-be denials) in
-    /// the kernel log, one per line
+    /// Follow Checmate's denials (enforced, log-only would-be denials, and
+    /// the not-enforced ones of a privilege drop), one per line, from
+    /// /sys/kernel/security/checmate/events: hook, policy, program, errno,
+    /// outcome, task, cgroup and the context decoded by field name (a
+    /// kernel without that file: the rate-limited reports in the kernel log)
     Events {
         /// One JSON object per line
         #[arg(long)]
         json: bool,
-        /// Start from the oldest report the kernel log still holds
+        /// Start from the oldest event the kernel still keeps (the last
+        /// 1024), not from the next new one
         #[arg(long)]
         since_boot: bool,
-        /// Stop after this many denials
+        /// Stop after this many events
         #[arg(long, value_name = "N")]
         count: Option<u64>,
-        /// Stop at the end of the kernel log instead of waiting for more
+        /// Stop when no event is waiting instead of waiting for more
         #[arg(long)]
         no_follow: bool,
     },
@@ -333,6 +337,14 @@ pub fn man_page() -> String {
             "/sys/kernel/security/checmate/hooks",
             "Each hook's mode, lock and counters.",
         ),
+        (
+            "/sys/kernel/security/checmate/events",
+            "The denials, one binary struct checmate_event each, that `events` reads.",
+        ),
+        (
+            "/sys/kernel/btf/vmlinux",
+            "The kernel's BTF, by which `events` decodes each hook's context.",
+        ),
     ] {
         r.control("TP", []);
         r.text([italic(f)]);
@@ -376,6 +388,70 @@ fn query_all(hooks: &[u32], strict: bool) -> Result<Vec<api::HookState>, Error> 
 }
 
 fn events(json: bool, since_boot: bool, count: Option<u64>, no_follow: bool) -> Result<(), Error> {
+    use checmatectl::events::{
+        event_json, event_line, parse_event, Decoder, EVENTS_FILE, EVENT_SIZE,
+    };
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(if no_follow { libc::O_NONBLOCK } else { 0 })
+        .open(EVENTS_FILE);
+    let mut f = match open {
+        Ok(f) => f,
+        // A kernel without the event stream: its reports in the kernel log.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return kmsg_events(json, since_boot, count, no_follow)
+        }
+        Err(e) => return Err(Error::from(format!("{EVENTS_FILE}: {e}"))),
+    };
+    let err = |e: std::io::Error| Error::from(format!("{EVENTS_FILE}: {e}"));
+    if !since_boot {
+        f.seek(SeekFrom::End(0)).map_err(err)?;
+    }
+    let mut dec = Decoder::system();
+    let mut owners = owners();
+    let mut seen = 0;
+    let mut buf = vec![0u8; EVENT_SIZE * 64];
+    while count.is_none_or(|c| seen < c) {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(err(e)),
+        };
+        for rec in buf[..n].chunks_exact(EVENT_SIZE) {
+            if count.is_some_and(|c| seen >= c) {
+                break;
+            }
+            let Some(ev) = parse_event(rec) else { continue };
+            seen += 1;
+            if !owners.iter().any(|o| o.0 == ev.prog_id) {
+                owners = self::owners();
+            }
+            let lost = dec.lost_before(ev.seq);
+            let policy_of = |id: u32| owners.iter().find(|o| o.0 == id).map(|o| o.1.clone());
+            let v = event_json(&ev, &mut dec, policy_of, lost);
+            if json {
+                println!("{v}");
+            } else {
+                println!("{}", event_line(&v));
+            }
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    }
+    Ok(())
+}
+
+/// `events` from the kernel log, on a kernel without the events file.
+fn kmsg_events(
+    json: bool,
+    since_boot: bool,
+    count: Option<u64>,
+    no_follow: bool,
+) -> Result<(), Error> {
     use checmatectl::events::{parse_kmsg, to_json, Record};
     use std::io::{Read, Seek, SeekFrom};
     use std::os::unix::fs::OpenOptionsExt;
@@ -476,6 +552,9 @@ fn show(hook: Option<String>, json: bool) -> Result<(), Error> {
                 if let Some(pol) = policy_of(id) {
                     p.push_str(&format!("[{pol}]"));
                 }
+                if s.log_only(id) {
+                    p.push_str("{log-only}");
+                }
                 if let Some((r, d)) = c.and_then(|c| c.progs.get(&id)) {
                     p.push_str(&format!("({r} runs, {d} denied)"));
                 }
@@ -557,7 +636,7 @@ fn list(json: bool) -> Result<(), Error> {
     }
     for m in &all {
         let dir = state::dir(&m.name);
-        let live: Vec<u32> = apply::attached_of(m, &dir)?.iter().map(|p| p.id).collect();
+        let live = apply::attached_of(m, &dir)?;
         let progs: Vec<String> = m
             .programs
             .iter()
@@ -567,10 +646,10 @@ fn list(json: bool) -> Result<(), Error> {
                     p.id,
                     p.name,
                     p.hook,
-                    if live.contains(&p.id) {
-                        ""
-                    } else {
-                        "(detached)"
+                    match live.iter().find(|l| l.id == p.id) {
+                        None => "(detached)",
+                        Some(l) if l.log_only() => "(log-only)",
+                        Some(_) => "",
                     }
                 )
             })

@@ -31,6 +31,13 @@ pub struct PolicyFile {
     /// With `lock`: also freeze and seal the maps of their programs.
     #[serde(default)]
     pub freeze_maps: bool,
+    /// Monitor mode for this policy alone: its programs are attached
+    /// log-only (CHECMATE_ATTACH_F_LOG_ONLY): their denials are reported
+    /// as events, never enforced, while the other programs of the same
+    /// hooks enforce as before. Applied again with `monitor = false`, the
+    /// same programs start enforcing (no detach, no reload).
+    #[serde(default)]
+    pub monitor: bool,
     /// The contents of the maps it names, by map name; a map it does not
     /// name is left to the programs.
     #[serde(default)]

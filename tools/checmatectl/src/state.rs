@@ -67,6 +67,10 @@ pub struct Manifest {
     pub lock: bool,
     #[serde(default)]
     pub freeze_maps: bool,
+    /// The programs are monitors (attached log-only), for "apply" of a
+    /// policy file with `monitor = true`.
+    #[serde(default)]
+    pub monitor: bool,
 }
 
 fn cpath(p: &Path) -> io::Result<CString> {

@@ -81,6 +81,14 @@ value = 1
     assert_eq!(p.mode.as_deref(), Some("log-only"));
     assert!(p.lock && p.freeze_maps);
     assert_eq!(p.maps["egress_allow"].len(), 1);
+    assert!(
+        !p.monitor,
+        "a policy enforces unless it says monitor = true"
+    );
+    let m = spec::parse("name = \"a\"\nobject = \"o\"\nmonitor = true").unwrap();
+    assert!(m.monitor);
+    let e = spec::parse("name = \"a\"\nobject = \"o\"\nmonitor = \"yes\"").unwrap_err();
+    assert!(e.contains("monitor"), "{e}");
     assert_eq!(
         spec::show_entry(&p.maps["egress_allow"][0]),
         r#"{ addr = "127.0.0.1", family = 2, port = 4242 } = 1"#

@@ -201,6 +201,7 @@ fn show_json_parses_back() {
             maps_frozen: true,
             audit: false,
             prog_ids: vec![4, 9],
+            prog_flags: vec![0, uapi::CHECMATE_ATTACH_F_LOG_ONLY],
         },
         HookState {
             hook: 20,
@@ -209,6 +210,7 @@ fn show_json_parses_back() {
             maps_frozen: false,
             audit: true,
             prog_ids: vec![],
+            prog_flags: vec![],
         },
     ];
     let counters = parse_counters(
@@ -232,6 +234,9 @@ fn show_json_parses_back() {
     assert_eq!(hooks[1]["maps_frozen"], false);
     assert_eq!(hooks[0]["programs"][1]["id"], 9);
     assert_eq!(hooks[0]["programs"][1]["name"], "p9");
+    // Program 9 is a monitor (attached log-only), 4 enforces.
+    assert_eq!(hooks[0]["programs"][1]["log_only"], true);
+    assert_eq!(hooks[0]["programs"][0]["log_only"], false);
     assert_eq!(hooks[1]["hook"], "path_chroot");
     assert_eq!(hooks[1]["mode"], "log-only");
     assert_eq!(hooks[1]["audit"], true);
@@ -249,6 +254,30 @@ fn show_json_parses_back() {
     let none = states_to_json(&states, |_| None, |_| None, &Default::default());
     assert!(none[0]["runs"].is_null());
     assert_eq!(counters["file_open"].progs[&9], (9, 0));
+}
+
+/// The hooks file of a kernel with per-program flags: `active=` after
+/// `audit=`, and `:log-only` after a monitor's counters.
+#[test]
+fn counters_with_log_only_programs() {
+    use checmatectl::api::parse_counters;
+    let c = parse_counters(
+        "socket_connect mode=normal locked=0 audit=0 active=1 runs=7 denials=2 \
+         progs=4:7:2 9:7:5:log-only\n\
+         file_open mode=normal locked=0 audit=0 active=0 runs=0 denials=0 progs=\n",
+    );
+    let sc = &c["socket_connect"];
+    assert_eq!((sc.runs, sc.denials), (7, 2));
+    assert_eq!(sc.progs[&4], (7, 2));
+    assert_eq!(sc.progs[&9], (7, 5));
+    assert!(sc.log_only.contains(&9) && !sc.log_only.contains(&4));
+    assert_eq!(sc.active, Some(true));
+    assert_eq!(c["file_open"].active, Some(false));
+    // An older kernel's line: no active=, no flags.
+    let old =
+        parse_counters("file_open mode=normal locked=0 audit=0 runs=1 denials=0 progs=3:1:0\n");
+    assert_eq!(old["file_open"].active, None);
+    assert!(old["file_open"].log_only.is_empty());
 }
 
 #[test]
@@ -384,6 +413,7 @@ fn metrics_parse_as_prometheus_text() {
             maps_frozen: false,
             audit: false,
             prog_ids: vec![5, 7],
+            prog_flags: vec![0, uapi::CHECMATE_ATTACH_F_LOG_ONLY],
         },
         HookState {
             hook: uapi::CHECMATE_HOOK_FILE_OPEN,
@@ -392,6 +422,7 @@ fn metrics_parse_as_prometheus_text() {
             maps_frozen: false,
             audit: false,
             prog_ids: vec![],
+            prog_flags: vec![],
         },
     ];
     let counters = parse_counters(
@@ -455,6 +486,15 @@ fn metrics_parse_as_prometheus_text() {
             &[("id", "7"), ("policy", "")]
         )),
         0.0
+    );
+    // Each program's flags: 7 is a monitor, 5 enforces.
+    assert_eq!(gauge(find("checmate_program_log_only", &p5)), 0.0);
+    assert_eq!(
+        gauge(find(
+            "checmate_program_log_only",
+            &[("id", "7"), ("hook", "socket_connect")]
+        )),
+        1.0
     );
     // Label values are escaped (kernel names cannot hold a quote; still).
     let odd = metrics_text(&states, &counters, |_| Some("a\"b\\c".into()), |_| None);

@@ -321,13 +321,13 @@ pub fn describe(progs: &[OldProg]) -> String {
 }
 
 /// Of the attached programs named as ours, those in the way: a program
-/// another policy holds is not when it or ours is a monitor (the same
-/// object tried in monitor mode beside the enforcing one, or the reverse);
-/// one that nobody holds always is.
-pub fn in_the_way(foreign: Vec<OldProg>, monitor: bool) -> Vec<OldProg> {
+/// another policy holds is not when it or ours is a monitor (`shadow`:
+/// the same object tried in monitor mode beside the enforcing one, or
+/// promoted from it); one that nobody holds always is.
+pub fn in_the_way(foreign: Vec<OldProg>, shadow: bool) -> Vec<OldProg> {
     foreign
         .into_iter()
-        .filter(|p| !(monitor || p.log_only()) || owner_of(p.id).is_none())
+        .filter(|p| !(shadow || p.log_only()) || owner_of(p.id).is_none())
         .collect()
 }
 
@@ -743,9 +743,13 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
         None => Vec::new(),
     };
     let mine_ids: Vec<u32> = mine.iter().map(|p| p.id).collect();
+    // A monitor beside the enforcing policy of the same object, and its
+    // promotion (flipped to enforce before the old policy is deleted, so
+    // that one of them enforces all along).
+    let shadow = pf.monitor || mine.iter().any(OldProg::log_only);
     refuse_foreign(
         name,
-        &in_the_way(attached_by_name(&progs, &mine_ids)?, pf.monitor),
+        &in_the_way(attached_by_name(&progs, &mine_ids)?, shadow),
     )?;
     let want = attach_flags(pf.monitor);
 

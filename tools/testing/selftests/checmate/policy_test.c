@@ -9,6 +9,11 @@
  * with both; delete removes it all. `load` of an object whose programs are
  * attached is refused, and `load --replace` keeps the data of the pinned
  * maps, so a later update through the pins reaches the running program.
+ * A policy in monitor mode (`monitor = true`) beside an enforcing policy
+ * of the same object on the same hook: real connects are refused only by
+ * the enforcing one, the monitor's would-be denials come out of
+ * `checmatectl events --json` with every field, and an apply with the key
+ * flipped makes the same program enforce.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -60,19 +65,21 @@ static int ctl(const char *fmt, ...)
 }
 
 /*
- * The egress policy file at /tmp/@name.toml: object @obj, allowing
- * 127.0.0.1 port @port (and @port2 if not 0) from CG; @extra appended.
+ * The policy file at /tmp/@file.toml of policy @name: object @obj (the
+ * egress sample), allowing 127.0.0.1 port @port (and @port2 if not 0)
+ * from CG; @extra appended.
  */
-static void policy(const char *name, const char *obj, int port, int port2, const char *extra)
+static void policy_named(const char *file, const char *name, const char *obj, int port,
+			 int port2, const char *extra)
 {
 	char path[128], cwd[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/tmp/%s.toml", name);
+	snprintf(path, sizeof(path), "/tmp/%s.toml", file);
 	f = fopen(path, "w");
 	if (!f || !getcwd(cwd, sizeof(cwd)))
 		abort();
-	fprintf(f, "name = \"egress\"\nobject = \"%s/%s\"\n%s\n", cwd, obj, extra);
+	fprintf(f, "name = \"%s\"\nobject = \"%s/%s\"\n%s\n", name, cwd, obj, extra);
 	fprintf(f, "[[maps.egress_cgroup]]\nkey = 0\nvalue = \"" CG "\"\n");
 	fprintf(f, "[[maps.egress_allow]]\n"
 		   "key = { family = 2, port = %d, addr = \"127.0.0.1\" }\nvalue = 1\n", port);
@@ -81,6 +88,12 @@ static void policy(const char *name, const char *obj, int port, int port2, const
 			   "key = { family = 2, port = %d, addr = \"127.0.0.1\" }\nvalue = 1\n",
 			port2);
 	fclose(f);
+}
+
+/* The egress policy file at /tmp/@file.toml: policy "egress". */
+static void policy(const char *file, const char *obj, int port, int port2, const char *extra)
+{
+	policy_named(file, "egress", obj, port, port2, extra);
 }
 
 static int join_cgroup(void)
@@ -142,12 +155,148 @@ static void clean(void)
 {
 	char cmd[] = "./checmatectl delete egress >/dev/null 2>&1; "
 		     "./checmatectl delete egress_allowlist >/dev/null 2>&1; "
-		     "./checmatectl delete yama_ptrace >/dev/null 2>&1";
+		     "./checmatectl delete yama_ptrace >/dev/null 2>&1; "
+		     "./checmatectl delete egress_next >/dev/null 2>&1";
 
 	if (system(cmd) < 0)
 		abort();
 	checmate(CHECMATE_OP_RESET, CONNECT, 0, 0);
 	checmate(CHECMATE_OP_RESET, SENDMSG, 0, 0);
+}
+
+/* Number of programs on @hook, their ids and CHECMATE_ATTACH_F_* flags. */
+static int progs_flags(unsigned int hook, __u32 *ids, __u32 *flags, __u32 cap)
+{
+	struct checmate_query q = {
+		.prog_cnt = cap,
+		.prog_ids = (uintptr_t)ids,
+		.prog_flags = (uintptr_t)flags,
+	};
+
+	if (checmate(CHECMATE_OP_QUERY, hook, (uintptr_t)&q, CHECMATE_QUERY_SIZE_VER1))
+		return -1;
+	return q.prog_cnt;
+}
+
+/*
+ * A small JSON reader, for checmatectl's one object a line: the value of
+ * member @key of the object at @obj (its '{'), not of the objects inside
+ * it; its text is copied to @val (a string without its quotes, anything
+ * else as written, an object whole). 0, or -1 if there is no such member.
+ */
+static int json_get(const char *obj, const char *key, char *val, size_t len)
+{
+	int depth = 0, in_str = 0, want_key = 0;
+	const char *p, *start = NULL;
+
+	for (p = obj; *p; p++) {
+		if (in_str) {
+			if (*p == '\\' && p[1]) {
+				p++;
+			} else if (*p == '"') {
+				in_str = 0;
+				/* A member name at depth 1: "key": */
+				if (want_key && depth == 1 && p[1] == ':' &&
+				    (size_t)(p - start) == strlen(key) &&
+				    !strncmp(start, key, p - start))
+					goto found;
+			}
+			continue;
+		}
+		if (*p == '"') {
+			in_str = 1;
+			start = p + 1;
+			want_key = p[-1] == '{' || p[-1] == ',';
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return -1;
+		}
+	}
+	return -1;
+found:
+	p += 2;
+	start = p;
+	if (*p == '"') {
+		/* A string: its text, escapes as written. */
+		for (start = ++p; *p && *p != '"'; p++)
+			if (*p == '\\' && p[1])
+				p++;
+	} else if (*p == '{' || *p == '[') {
+		/* An object or a list, whole. */
+		for (depth = 0, in_str = 0; *p; p++) {
+			if (in_str) {
+				if (*p == '\\' && p[1])
+					p++;
+				else if (*p == '"')
+					in_str = 0;
+			} else if (*p == '"') {
+				in_str = 1;
+			} else if (*p == '{' || *p == '[') {
+				depth++;
+			} else if ((*p == '}' || *p == ']') && --depth == 0) {
+				p++;
+				break;
+			}
+		}
+	} else {
+		/* A number, true, false or null. */
+		while (*p && *p != ',' && *p != '}' && *p != ']')
+			p++;
+	}
+	if ((size_t)(p - start) >= len)
+		return -1;
+	memcpy(val, start, p - start);
+	val[p - start] = 0;
+	return 0;
+}
+
+/* Member @key of @obj as a number; -1 if absent or not one. */
+static long long json_num(const char *obj, const char *key)
+{
+	char v[64], *end;
+	long long n;
+
+	if (json_get(obj, key, v, sizeof(v)))
+		return -1;
+	n = strtoll(v, &end, 10);
+	return *end ? -1 : n;
+}
+
+/* Member @key of @obj is the string @want (or the literal, for others). */
+static int json_is(const char *obj, const char *key, const char *want)
+{
+	char v[256];
+
+	return !json_get(obj, key, v, sizeof(v)) && !strcmp(v, want);
+}
+
+/*
+ * The last line of out[] (checmatectl events --json) that is an event of
+ * program @id with outcome @outcome, copied to @line; 0 if found.
+ */
+static int last_event(__u32 id, const char *outcome, char *line, size_t len)
+{
+	char *l, *save = NULL, copy[sizeof(out)];
+	int found = -1;
+
+	strcpy(copy, out);
+	for (l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (l[0] != '{' || json_num(l, "prog_id") != id || !json_is(l, "outcome", outcome))
+			continue;
+		snprintf(line, len, "%s", l);
+		found = 0;
+	}
+	return found;
+}
+
+/* The cgroup id of @path: its directory's inode number. */
+static __u64 cgroup_id_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
 }
 
 FIXTURE(policy) {};
@@ -166,7 +315,7 @@ FIXTURE_TEARDOWN(policy)
 TEST_F(policy, apply_twice_changes_nothing)
 {
 	__u32 a[8], b[8];
-	char *line, *end;
+	char *line, *end, ev[4096], ctx[2048];
 
 	policy("p1", "samples/egress_allowlist.bpf.o", 4242, 0, "");
 	ASSERT_EQ(0, ctl("apply -f /tmp/p1.toml --dry-run"));
@@ -209,17 +358,22 @@ TEST_F(policy, apply_twice_changes_nothing)
 	EXPECT_NE(NULL, strstr(out, "program=\"egress_connect\",policy=\"egress\"} 2\n"));
 	/* Hook-wide counters also count other tests' programs: present only. */
 	EXPECT_NE(NULL, strstr(out, "checmate_hook_denials_total{hook=\"socket_connect\"} "));
-	/* A reported refusal as data: one JSON object, with the policy. */
-	ASSERT_EQ(0, ctl("audit socket_connect on"));
+	/*
+	 * A refusal as data: one JSON object, with the policy; every denial
+	 * is an event, audit on or off.
+	 */
 	EXPECT_EQ(ECONNREFUSED, connect_in_cg(4243));
-	ASSERT_EQ(0, ctl("audit socket_connect off"));
 	ASSERT_EQ(0, ctl("events --json --since-boot --no-follow"));
-	EXPECT_NE(NULL, strstr(out, "\"hook\":\"socket_connect\""));
-	EXPECT_NE(NULL, strstr(out, "\"policy\":\"egress\""));
-	EXPECT_NE(NULL, strstr(out, "\"errno\":111"));
-	EXPECT_NE(NULL, strstr(out, "\"enforced\":true"));
-	EXPECT_NE(NULL, strstr(out, "\"comm\":\"policy_test\""));
-	EXPECT_NE(NULL, strstr(out, "\"remote\":\"127.0.0.1:4243\""));
+	ASSERT_EQ(0, last_event(a[0], "denied", ev, sizeof(ev)));
+	EXPECT_TRUE(json_is(ev, "hook", "socket_connect"));
+	EXPECT_TRUE(json_is(ev, "policy", "egress"));
+	EXPECT_EQ(111, json_num(ev, "errno"));
+	EXPECT_TRUE(json_is(ev, "errno_name", "ECONNREFUSED"));
+	EXPECT_TRUE(json_is(ev, "comm", "policy_test"));
+	EXPECT_TRUE(json_is(ev, "prog_log_only", "false"));
+	ASSERT_EQ(0, json_get(ev, "ctx", ctx, sizeof(ctx)));
+	EXPECT_TRUE(json_is(ctx, "remote_ip4", "127.0.0.1"));
+	EXPECT_EQ(4243, json_num(ctx, "remote_port"));
 
 	/* Found again by a later checmatectl. */
 	ASSERT_EQ(0, ctl("list"));
@@ -445,6 +599,126 @@ TEST_F(policy, load_twice_refused_or_replaced)
 	ASSERT_EQ(0, ctl("load samples/yama_ptrace.bpf.o"));
 	EXPECT_NE(0, ctl("load samples/yama_ptrace.bpf.o"));
 	ASSERT_EQ(0, ctl("delete yama_ptrace"));
+}
+
+/*
+ * Monitor mode for one policy: "egress" enforces (4242 and 4243 allowed),
+ * "egress_next", the same object in monitor mode beside it on the same
+ * hooks, would allow only 4242. Connects are refused only by the enforcing
+ * policy; the monitor's would-be refusal of 4243 is an event with every
+ * field; apply with the key flipped makes the same program enforce.
+ */
+TEST_F(policy, monitor_beside_enforcing_then_flipped)
+{
+	__u32 ids[8], flags[8], ids2[8], flags2[8], mon;
+	char ev[4096], ctx[2048];
+
+	policy("p1", "samples/egress_allowlist.bpf.o", 4242, 4243, "");
+	ASSERT_EQ(0, ctl("apply -f /tmp/p1.toml"));
+	policy_named("next", "egress_next", "samples/egress_allowlist.bpf.o", 4242, 0,
+		     "monitor = true");
+	ASSERT_EQ(0, ctl("apply -f /tmp/next.toml --dry-run"));
+	EXPECT_NE(NULL, strstr(out, "policy egress_next: load"));
+	EXPECT_NE(NULL, strstr(out, "+ program egress_connect on socket_connect (monitor)"));
+	ASSERT_EQ(1, progs(CONNECT, NULL));
+	/* Beside the enforcing copy of the same object, not refused. */
+	ASSERT_EQ(0, ctl("apply -f /tmp/next.toml"));
+	ASSERT_EQ(2, progs_flags(CONNECT, ids, flags, 8));
+	EXPECT_EQ(0, flags[0]);
+	EXPECT_EQ(CHECMATE_ATTACH_F_LOG_ONLY, flags[1]);
+	ASSERT_EQ(2, progs_flags(SENDMSG, ids2, flags2, 8));
+	EXPECT_EQ(CHECMATE_ATTACH_F_LOG_ONLY, flags2[1]);
+	mon = ids[1];
+
+	/* Only the enforcing policy refuses. */
+	EXPECT_EQ(0, connect_in_cg(4242));
+	EXPECT_EQ(0, connect_in_cg(4243));
+	EXPECT_EQ(ECONNREFUSED, connect_in_cg(4244));
+	EXPECT_EQ(0, udp_connect(4244));
+
+	/* The monitor's would-be refusal of 4243, as data. */
+	ASSERT_EQ(0, ctl("events --json --since-boot --no-follow"));
+	ASSERT_EQ(0, last_event(mon, "log-only", ev, sizeof(ev)));
+	EXPECT_TRUE(json_is(ev, "hook", "socket_connect"));
+	EXPECT_TRUE(json_is(ev, "policy", "egress_next"));
+	EXPECT_TRUE(json_is(ev, "prog_log_only", "true"));
+	EXPECT_EQ(ECONNREFUSED, json_num(ev, "errno"));
+	EXPECT_TRUE(json_is(ev, "errno_name", "ECONNREFUSED"));
+	EXPECT_TRUE(json_is(ev, "comm", "policy_test"));
+	EXPECT_LT(0, json_num(ev, "pid"));
+	EXPECT_LT(0, json_num(ev, "tid"));
+	EXPECT_EQ(0, json_num(ev, "uid"));
+	EXPECT_LE(0, json_num(ev, "seq"));
+	EXPECT_LE(0, json_num(ev, "lost"));
+	EXPECT_EQ((long long)cgroup_id_of(CG), json_num(ev, "cgroup_id"));
+	EXPECT_TRUE(json_is(ev, "cgroup", "/policy_test"));
+	ASSERT_EQ(0, json_get(ev, "ctx", ctx, sizeof(ctx)));
+	EXPECT_EQ(AF_INET, json_num(ctx, "family"));
+	EXPECT_EQ(SOCK_DGRAM, json_num(ctx, "type"));
+	EXPECT_TRUE(json_is(ctx, "remote_ip4", "127.0.0.1"));
+	EXPECT_EQ(4243, json_num(ctx, "remote_port"));
+	EXPECT_EQ((long long)cgroup_id_of(CG), json_num(ctx, "cgroup_id"));
+	/* 4244: the enforcing program refused; the monitor after it never ran. */
+	EXPECT_EQ(0, last_event(ids[0], "denied", ev, sizeof(ev)));
+	EXPECT_TRUE(json_is(ev, "policy", "egress"));
+	EXPECT_TRUE(json_is(ev, "prog_log_only", "false"));
+
+	/* The flag in show, list and metrics. */
+	ASSERT_EQ(0, ctl("show socket_connect"));
+	EXPECT_NE(NULL, strstr(out, "egress_connect[egress_next]{log-only}("));
+	EXPECT_EQ(NULL, strstr(out, "egress_connect[egress]{log-only}"));
+	ASSERT_EQ(0, ctl("show socket_connect --json"));
+	EXPECT_NE(NULL, strstr(out, "\"log_only\": true"));
+	ASSERT_EQ(0, ctl("list"));
+	EXPECT_NE(NULL, strstr(out, "egress_connect@socket_connect(log-only)"));
+	ASSERT_EQ(0, ctl("metrics"));
+	EXPECT_NE(NULL, strstr(out, "# TYPE checmate_program_log_only gauge"));
+	EXPECT_NE(NULL, strstr(out, "program=\"egress_connect\",policy=\"egress_next\"} 1\n"));
+	EXPECT_NE(NULL, strstr(out, "program=\"egress_connect\",policy=\"egress\"} 0\n"));
+
+	/* Again unchanged: nothing to do. */
+	ASSERT_EQ(0, ctl("apply -f /tmp/next.toml"));
+	EXPECT_NE(NULL, strstr(out, "policy egress_next: unchanged"));
+
+	/* Flipped: the same programs enforce, in place, both policies on. */
+	policy_named("next", "egress_next", "samples/egress_allowlist.bpf.o", 4242, 0,
+		     "monitor = false");
+	ASSERT_EQ(0, ctl("apply -f /tmp/next.toml --dry-run"));
+	EXPECT_NE(NULL, strstr(out, "policy egress_next: update in place"));
+	EXPECT_NE(NULL, strstr(out, "on socket_connect: monitor -> enforcing"));
+	EXPECT_NE(NULL, strstr(out, "on socket_sendmsg: monitor -> enforcing"));
+	ASSERT_EQ(2, progs_flags(CONNECT, ids2, flags2, 8));
+	EXPECT_EQ(CHECMATE_ATTACH_F_LOG_ONLY, flags2[1]);
+	ASSERT_EQ(0, ctl("apply -f /tmp/next.toml"));
+	ASSERT_EQ(2, progs_flags(CONNECT, ids2, flags2, 8));
+	EXPECT_EQ(ids[0], ids2[0]);
+	EXPECT_EQ(mon, ids2[1]);
+	EXPECT_EQ(0, flags2[1]);
+	ASSERT_EQ(2, progs_flags(SENDMSG, ids2, flags2, 8));
+	EXPECT_EQ(0, flags2[1]);
+	EXPECT_EQ(0, connect_in_cg(4242));
+	EXPECT_EQ(ECONNREFUSED, connect_in_cg(4243));
+	ASSERT_EQ(0, ctl("events --json --since-boot --no-follow"));
+	ASSERT_EQ(0, last_event(mon, "denied", ev, sizeof(ev)));
+	EXPECT_TRUE(json_is(ev, "policy", "egress_next"));
+	EXPECT_TRUE(json_is(ev, "prog_log_only", "false"));
+	ASSERT_EQ(0, ctl("apply -f /tmp/next.toml"));
+	EXPECT_NE(NULL, strstr(out, "policy egress_next: unchanged"));
+
+	/* The old policy goes; the promoted one keeps enforcing. */
+	ASSERT_EQ(0, ctl("delete egress"));
+	ASSERT_EQ(1, progs_flags(CONNECT, ids2, flags2, 8));
+	EXPECT_EQ(mon, ids2[0]);
+	EXPECT_EQ(ECONNREFUSED, connect_in_cg(4243));
+	/* And back to monitor: it reports, nothing refuses. */
+	policy_named("next", "egress_next", "samples/egress_allowlist.bpf.o", 4242, 0,
+		     "monitor = true");
+	ASSERT_EQ(0, ctl("apply -f /tmp/next.toml"));
+	EXPECT_NE(NULL, strstr(out, "on socket_connect: enforcing -> monitor"));
+	EXPECT_EQ(0, connect_in_cg(4243));
+	ASSERT_EQ(1, progs_flags(CONNECT, ids2, flags2, 8));
+	EXPECT_EQ(mon, ids2[0]);
+	EXPECT_EQ(CHECMATE_ATTACH_F_LOG_ONLY, flags2[0]);
 }
 
 TEST_HARNESS_MAIN

@@ -6,19 +6,25 @@
  * instruction count and repeats exactly.
  *
  *   checmate-bench baseline|checmate|bpf
+ *   checmate-bench idle CONFIG
  *   checmate-bench egress CONFIG PIN_DIR ENTRIES [all]
  *   checmate-bench memory checmate|bpf
  *   checmate-bench macro-prep
  *   checmate-bench macro CONFIG [twins|maps EGRESS_PIN_DIR INGRESS_PIN_DIR]
  *
- * Every mode first moves into the cgroup /sys/fs/cgroup/bench and loads the
- * same programs (8 Checmate and 8 BPF LSM allow-all programs per hook),
- * since holding BPF programs changes the cost of the operations themselves;
- * the modes differ only in what is attached. The checmate and bpf modes
- * also grow file_open from 0 to 64 programs (CURVE lines: open+close at
- * 0, 1, 2, 4, ... 64; LAT lines: one attach and one detach with k programs
- * already there). "egress" measures a policy that tools/bench/guest.sh
- * attached beforehand (the egress allowlist sample, or its BPF LSM twin)
+ * The baseline, checmate, bpf and egress modes first move into the cgroup
+ * /sys/fs/cgroup/bench (idle does too) and load the same programs (8
+ * Checmate and 8 BPF LSM allow-all programs per hook of hooks[]), since holding BPF programs changes the cost of the
+ * operations themselves; the modes differ only in what is attached. The
+ * checmate and bpf modes measure every operation of ops[] idle, then each
+ * with 1 and with 8 programs on the hooks it crosses (detached before the
+ * next), and grow file_open from 0 to 64 programs (CURVE lines: open+close
+ * at 0, 1, 2, 4, ... 64; LAT lines: one attach and one detach with k
+ * programs already there); checmate then checks which hooks each
+ * operation really crosses (CROSS lines). "idle" measures the operations
+ * and the probes of the always-on hooks with no program loaded (the boots
+ * with and without Checmate in the kernel's LSM list). "egress" measures
+ * a policy that tools/bench/guest.sh attached beforehand (the egress allowlist sample, or its BPF LSM twin)
  * with its maps pinned in PIN_DIR: it fills the allowlist with ENTRIES
  * entries, the address the benchmark connects to among them, and puts the
  * bench cgroup into the policy's cgroup map. "memory" attaches programs to
@@ -33,7 +39,8 @@
  * "LAT <lsm> attach|detach <programs already attached> <instructions>",
  * "EGRESS <config> <entries> <instructions per socket+connect+close>",
  * "MEM <lsm> <step> <attaches> <meminfo field> <kB>",
- * "MACRO <config> <phase> <rep> <instructions>" and "INFO <key> <value>".
+ * "MACRO <config> <phase> <rep> <instructions>", "OPHOOKS <op> <hook>...",
+ * "CROSS <op> <hook> <runs> <iterations>" and "INFO <key> <value>".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -48,11 +55,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,6 +70,10 @@
 
 #define NPROGS 8
 
+/*
+ * The hooks the operations below cross, each with NPROGS loaded programs of
+ * either kind in every mode (the table of ops says which an op attaches to).
+ */
 static const struct {
 	const char *name;
 	unsigned int hook;
@@ -69,10 +83,25 @@ static const struct {
 	{ "socket_connect", CHECMATE_HOOK_SOCKET_CONNECT },
 	{ "task_alloc", CHECMATE_HOOK_TASK_ALLOC },
 	{ "bprm_check_security", CHECMATE_HOOK_BPRM_CHECK_SECURITY },
+	{ "file_permission", CHECMATE_HOOK_FILE_PERMISSION },
+	{ "bprm_creds_for_exec", CHECMATE_HOOK_BPRM_CREDS_FOR_EXEC },
+	{ "bprm_creds_from_file", CHECMATE_HOOK_BPRM_CREDS_FROM_FILE },
+	{ "mmap_file", CHECMATE_HOOK_MMAP_FILE },
+	{ "path_mkdir", CHECMATE_HOOK_PATH_MKDIR },
+	{ "path_rmdir", CHECMATE_HOOK_PATH_RMDIR },
+	{ "unix_stream_connect", CHECMATE_HOOK_UNIX_STREAM_CONNECT },
+	{ "socket_accept", CHECMATE_HOOK_SOCKET_ACCEPT },
+	{ "capable", CHECMATE_HOOK_CAPABLE },
+	{ "task_fix_setuid", CHECMATE_HOOK_TASK_FIX_SETUID },
+	{ "file_ioctl", CHECMATE_HOOK_FILE_IOCTL },
+	{ "file_mprotect", CHECMATE_HOOK_FILE_MPROTECT },
+	{ "inode_follow_link", CHECMATE_HOOK_INODE_FOLLOW_LINK },
 };
 #define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
 
 static int cm_progs[NHOOKS][NPROGS], lsm_progs[NHOOKS][NPROGS];
+/* BPF LSM links of the programs attached for the operation measured. */
+static int lsm_links[NHOOKS][NPROGS];
 
 /* file_open's programs for the programs-per-hook curve (CURVE, LAT). */
 #define CURVE_MAX CHECMATE_MAX_PROGS_PER_HOOK
@@ -211,26 +240,6 @@ static void detach_prog(int bpf_lsm, unsigned int hook, int fd, int link)
 		die("CHECMATE_OP_DETACH");
 }
 
-/* Attach programs [from, to) of every hook. */
-static void attach(int bpf_lsm, int from, int to)
-{
-	for (size_t h = 0; h < NHOOKS; h++) {
-		for (int i = from; i < to; i++) {
-			if (bpf_lsm) {
-				union bpf_attr attr;
-
-				memset(&attr, 0, sizeof(attr));
-				attr.raw_tracepoint.prog_fd = lsm_progs[h][i];
-				if (sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &attr) < 0)
-					die("BPF_RAW_TRACEPOINT_OPEN");
-			} else if (prctl(PR_CHECMATE, CHECMATE_OP_ATTACH, hooks[h].hook,
-					 cm_progs[h][i], 0)) {
-				die("CHECMATE_OP_ATTACH");
-			}
-		}
-	}
-}
-
 static long long now(void)
 {
 	struct timespec ts;
@@ -283,39 +292,263 @@ static void op_exec(void)
 		die("fork/exec");
 }
 
+#define BENCH_DIR "/tmp/checmate-bench-dir"
+#define BENCH_MAP "/tmp/checmate-bench-map"
+#define BENCH_SOCK "/tmp/checmate-bench.sock"
+/*
+ * An executable file no binary format takes: its first four bytes are
+ * printable, so the kernel asks no module for it (search_binary_handler())
+ * and execve() fails with ENOEXEC after the exec hooks, without a fork.
+ */
+#define BENCH_NOEXEC "/tmp/checmate-bench-noexec"
+
+static int map_fd = -1, unix_listener = -1, array_map = -1;
+static struct sockaddr_un unix_addr = { .sun_family = AF_UNIX, .sun_path = BENCH_SOCK };
+static char hostname[65];
+
+static void op_mkdir(void)
+{
+	if (mkdir(BENCH_DIR, 0700) || rmdir(BENCH_DIR))
+		die("mkdir/rmdir");
+}
+
+static void op_mmap(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, map_fd, 0);
+
+	if (p == MAP_FAILED || munmap(p, 4096))
+		die("mmap/munmap");
+}
+
+static void op_unix(void)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), a;
+
+	if (s < 0 || connect(s, (struct sockaddr *)&unix_addr, sizeof(unix_addr)))
+		die("unix socket/connect");
+	a = accept(unix_listener, NULL, NULL);
+	if (a < 0)
+		die("unix accept");
+	close(s);
+	close(a);
+}
+
+static void op_exec_enoexec(void)
+{
+	char *const argv[] = { BENCH_NOEXEC, NULL }, *const envp[] = { NULL };
+
+	if (syscall(SYS_execve, BENCH_NOEXEC, argv, envp) != -1 || errno != ENOEXEC)
+		die("execve (ENOEXEC expected)");
+}
+
+/* setuid() to the uid it has (root): no change, both checks made. */
+static void op_setuid(void)
+{
+	if (syscall(SYS_setuid, getuid()))
+		die("setuid");
+}
+
+/* The cheapest capable() call found: the host name set to what it is. */
+static void op_sethostname(void)
+{
+	if (sethostname(hostname, strlen(hostname)))
+		die("sethostname");
+}
+
+static void op_ioctl(void)
+{
+	int n;
+
+	if (ioctl(map_fd, FIONREAD, &n))
+		die("ioctl");
+}
+
+/* task_prctl's hook is always on (Checmate's own prctl API goes through it). */
+static void op_prctl(void)
+{
+	prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* So is bpf's (its pre function guards locked hooks). */
+static void op_bpf(void)
+{
+	union bpf_attr attr;
+	__u32 key = 0;
+	__u64 value;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = array_map;
+	attr.key = (unsigned long)&key;
+	attr.value = (unsigned long)&value;
+	if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr))
+		die("BPF_MAP_LOOKUP_ELEM");
+}
+
+/*
+ * The operations, each with the hooks (of hooks[]) it crosses, where
+ * programs are attached for its rows. The "checmate" mode checks the lists
+ * against what each operation really crosses (CROSS lines). Probes have
+ * none: they are measured idle only (always-on hooks).
+ */
 static const struct {
 	const char *name;
 	void (*fn)(void);
 	int iters;
+	const char *hooks;	/* space-separated, or NULL for a probe */
 } ops[] = {
-	{ "open_close", op_open, 20000 },
-	{ "socket_connect_close", op_connect, 5000 },
-	{ "fork_wait", op_fork, 500 },
-	{ "fork_exec_wait", op_exec, 200 },
+	{ "open_close", op_open, 20000, "file_open" },
+	{ "socket_connect_close", op_connect, 5000, "socket_create socket_connect" },
+	{ "fork_wait", op_fork, 500, "task_alloc" },
+	{ "fork_exec_wait", op_exec, 200, "task_alloc file_open file_permission "
+	  "bprm_creds_for_exec bprm_check_security bprm_creds_from_file mmap_file file_mprotect "
+	  "inode_follow_link" },
+	{ "mkdir_rmdir", op_mkdir, 5000, "path_mkdir path_rmdir" },
+	{ "mmap_munmap", op_mmap, 10000, "mmap_file" },
+	{ "unix_connect_accept", op_unix, 2000,
+	  "socket_create socket_connect unix_stream_connect socket_accept" },
+	{ "exec_enoexec", op_exec_enoexec, 2000,
+	  "file_open file_permission bprm_creds_for_exec bprm_check_security" },
+	{ "setuid_same", op_setuid, 10000, "capable task_fix_setuid" },
+	{ "sethostname_capable", op_sethostname, 10000, "capable" },
+	{ "ioctl_fionread", op_ioctl, 20000, "file_ioctl" },
+	{ "prctl_get_dumpable", op_prctl, 20000, NULL },
+	{ "bpf_map_lookup", op_bpf, 20000, NULL },
 };
+#define NOPS (sizeof(ops) / sizeof(ops[0]))
 
-static void measure(const char *config)
+/* Does operation @o attach to hooks[@h]? */
+static int op_uses(size_t o, size_t h)
 {
-	for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
-		long long t0;
+	const char *p = ops[o].hooks;
+	size_t n = strlen(hooks[h].name);
 
-		for (int i = 0; i < ops[o].iters / 10; i++)
-			ops[o].fn();
-		t0 = now();
-		for (int i = 0; i < ops[o].iters; i++)
-			ops[o].fn();
-		printf("BENCH %s %s %lld\n", config, ops[o].name,
-		       (now() - t0) / ops[o].iters);
+	while (p && (p = strstr(p, hooks[h].name))) {
+		if ((p == ops[o].hooks || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+		p += n;
 	}
+	return 0;
+}
+
+/* What the operations work on. */
+static void ops_setup(void)
+{
+	static const char page[4096];
+	union bpf_attr attr;
+	int fd;
+
+	fd = open("/tmp/checmate-bench", O_CREAT | O_WRONLY, 0600);
+	if (fd < 0)
+		die("create");
+	close(fd);
+	rmdir(BENCH_DIR);
+	map_fd = open(BENCH_MAP, O_CREAT | O_RDWR, 0600);
+	if (map_fd < 0 || pwrite(map_fd, page, sizeof(page), 0) != sizeof(page))
+		die(BENCH_MAP);
+	fd = open(BENCH_NOEXEC, O_CREAT | O_WRONLY | O_TRUNC, 0700);
+	if (fd < 0 || write(fd, "noexec\n", 7) != 7)
+		die(BENCH_NOEXEC);
+	close(fd);
+	unlink(BENCH_SOCK);
+	unix_listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (unix_listener < 0 ||
+	    bind(unix_listener, (struct sockaddr *)&unix_addr, sizeof(unix_addr)) ||
+	    listen(unix_listener, 16))
+		die("unix listener");
+	if (gethostname(hostname, sizeof(hostname) - 1))
+		die("gethostname");
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 8;
+	attr.max_entries = 1;
+	array_map = sys_bpf(BPF_MAP_CREATE, &attr);
+	if (array_map < 0)
+		die("BPF_MAP_CREATE");
+}
+
+/* The hooks each operation attaches to: "OPHOOKS <op> <hook>...". */
+static void print_ophooks(void)
+{
+	for (size_t o = 0; o < NOPS; o++) {
+		if (!ops[o].hooks)
+			continue;
+		printf("OPHOOKS %s", ops[o].name);
+		for (size_t h = 0; h < NHOOKS; h++)
+			if (op_uses(o, h))
+				printf(" %s", hooks[h].name);
+		printf("\n");
+	}
+}
+
+static void measure_op(const char *config, size_t o)
+{
+	long long t0;
+
+	for (int i = 0; i < ops[o].iters / 10; i++)
+		ops[o].fn();
+	t0 = now();
+	for (int i = 0; i < ops[o].iters; i++)
+		ops[o].fn();
+	printf("BENCH %s %s %lld\n", config, ops[o].name, (now() - t0) / ops[o].iters);
 	fflush(stdout);
 }
 
-/* Detach what attach() attached, so that a later run starts idle. */
-static void reset_all(void)
+/* Every operation; the probes (always-on hooks) too with @probes. */
+static void measure(const char *config, int probes)
 {
-	for (size_t h = 0; h < NHOOKS; h++)
-		if (prctl(PR_CHECMATE, CHECMATE_OP_RESET, hooks[h].hook, 0, 0))
-			die("CHECMATE_OP_RESET");
+	for (size_t o = 0; o < NOPS; o++)
+		if (ops[o].hooks || probes)
+			measure_op(config, o);
+}
+
+/* Attach programs [from, to) of every hook operation @o crosses. */
+static void attach_op(int bpf_lsm, size_t o, int from, int to)
+{
+	for (size_t h = 0; h < NHOOKS; h++) {
+		if (!op_uses(o, h))
+			continue;
+		for (int i = from; i < to; i++) {
+			lsm_links[h][i] = attach_prog(bpf_lsm, hooks[h].hook,
+						      bpf_lsm ? lsm_progs[h][i] : cm_progs[h][i]);
+			if (lsm_links[h][i] < 0)
+				die("attach");
+		}
+	}
+}
+
+/* Detach them again, and let what they leave to RCU and workers run. */
+static void detach_op(int bpf_lsm, size_t o, int n)
+{
+	for (size_t h = 0; h < NHOOKS; h++) {
+		if (!op_uses(o, h))
+			continue;
+		for (int i = n - 1; i >= 0; i--)
+			detach_prog(bpf_lsm, hooks[h].hook,
+				    bpf_lsm ? lsm_progs[h][i] : cm_progs[h][i], lsm_links[h][i]);
+	}
+	sleep(1);
+}
+
+/*
+ * One, then NPROGS programs on the hooks of each operation in turn, the
+ * operation measured with each (configurations <lsm>-1 and <lsm>-8).
+ */
+static void measure_attached(int bpf_lsm, const char *lsm)
+{
+	char c1[32], c8[32];
+
+	snprintf(c1, sizeof(c1), "%s-1", lsm);
+	snprintf(c8, sizeof(c8), "%s-%d", lsm, NPROGS);
+	for (size_t o = 0; o < NOPS; o++) {
+		if (!ops[o].hooks)
+			continue;
+		attach_op(bpf_lsm, o, 0, 1);
+		measure_op(c1, o);
+		attach_op(bpf_lsm, o, 1, NPROGS);
+		measure_op(c8, o);
+		detach_op(bpf_lsm, o, NPROGS);
+	}
 }
 
 static void prog_info(const char *key, int fd)
@@ -661,6 +894,72 @@ static const char *const hook_names[] = {
 };
 
 #define NNAMED ((int)(sizeof(hook_names) / sizeof(hook_names[0])))
+
+/* Each hook's runs counter, from /sys/kernel/security/checmate/hooks. */
+static void read_runs(long long runs[NNAMED])
+{
+	FILE *f = fopen("/sys/kernel/security/checmate/hooks", "r");
+	char line[4096], name[64];
+
+	if (!f)
+		die("/sys/kernel/security/checmate/hooks");
+	memset(runs, 0, NNAMED * sizeof(runs[0]));
+	while (fgets(line, sizeof(line), f)) {
+		char *r = strstr(line, " runs=");
+
+		if (!r || sscanf(line, "%63s", name) != 1)
+			continue;
+		for (int h = 1; h < NNAMED; h++)
+			if (hook_names[h] && !strcmp(hook_names[h], name))
+				runs[h] = atoll(r + 6);
+	}
+	fclose(f);
+}
+
+#define CROSS_ITERS 10
+
+/*
+ * Which Checmate hooks each operation crosses, and how often: one allow-all
+ * program on every hook, each operation run CROSS_ITERS times between two
+ * readings of the hooks' runs counters (less what a reading itself
+ * crosses). Lines "CROSS <op> <hook> <runs> <iterations>".
+ */
+static void cross(void)
+{
+	static long long a[NNAMED], b[NNAMED], c[NNAMED];
+	int fds[NNAMED];
+
+	for (int h = 1; h < NNAMED; h++) {
+		fds[h] = -1;
+		if (!hook_names[h])
+			continue;
+		fds[h] = load(BPF_PROG_TYPE_CHECMATE, h, 0);
+		if (fds[h] < 0 || attach_prog(0, h, fds[h]))
+			die("cross: attach");
+	}
+	for (size_t o = 0; o < NOPS; o++) {
+		read_runs(a);
+		read_runs(b);
+		for (int i = 0; i < CROSS_ITERS; i++)
+			ops[o].fn();
+		read_runs(c);
+		for (int h = 1; h < NNAMED; h++) {
+			long long n = (c[h] - b[h]) - (b[h] - a[h]);
+
+			if (n > 0)
+				printf("CROSS %s %s %lld %d\n", ops[o].name, hook_names[h], n,
+				       CROSS_ITERS);
+		}
+	}
+	for (int h = 1; h < NNAMED; h++) {
+		if (fds[h] < 0)
+			continue;
+		if (prctl(PR_CHECMATE, CHECMATE_OP_RESET, h, 0, 0))
+			die("CHECMATE_OP_RESET");
+		close(fds[h]);
+	}
+	fflush(stdout);
+}
 
 /* An allow-all BPF LSM program on bpf_lsm_<name>, or -1. */
 static int load_lsm(const char *name)
@@ -1051,8 +1350,6 @@ static void enter_cgroup(const char *cg)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
-	int fd;
-
 	if (!strcmp(mode, "noop"))
 		return 0;
 	self_exe = argv[0];
@@ -1072,31 +1369,29 @@ int main(int argc, char **argv)
 		memory(!strcmp(argv[2], "bpf"));
 		return 0;
 	}
-	fd = open("/tmp/checmate-bench", O_CREAT | O_WRONLY, 0600);
-	if (fd < 0)
-		die("create");
-	close(fd);
 	enter_cgroup(BENCH_CGROUP);
+	ops_setup();
+	if (!strcmp(mode, "idle") && argc == 3) {
+		/* The operations and probes alone: no program loaded. */
+		measure(argv[2], 1);
+		return 0;
+	}
 	load_all();
 	if (!strcmp(mode, "baseline")) {
-		measure("baseline");
+		measure("baseline", 1);
 	} else if (!strcmp(mode, "checmate") || !strcmp(mode, "bpf")) {
 		int bpf = !strcmp(mode, "bpf");
 		const char *name = bpf ? "bpf-lsm" : "checmate";
 		char config[32];
 
 		snprintf(config, sizeof(config), "%s-idle", name);
-		measure(config);
+		measure(config, 1);
 		curve(bpf);
-		attach(bpf, 0, 1);
-		snprintf(config, sizeof(config), "%s-1", name);
-		measure(config);
-		attach(bpf, 1, NPROGS);
-		snprintf(config, sizeof(config), "%s-8", name);
-		measure(config);
+		measure_attached(bpf, name);
 		if (!bpf) {
 			attach_detach();
-			reset_all();
+			print_ophooks();
+			cross();
 		}
 		prog_info(bpf ? "bpf_lsm_prog" : "checmate_prog", bpf ? lsm_progs[0][0] : cm_progs[0][0]);
 	} else if (!strcmp(mode, "egress") && (argc == 5 || argc == 6)) {
@@ -1114,10 +1409,11 @@ int main(int argc, char **argv)
 			op_connect();
 		printf("EGRESS %s %ld %lld\n", argv[2], n, (now() - t0) / 5000);
 		if (argc == 6)
-			measure(argv[2]);
+			measure(argv[2], 0);
 		named_prog_info(bpf ? "egress_lsm" : "egress_policy", bpf ? "egress_lsm" : "egress_conn");
 	} else {
 		fprintf(stderr, "usage: checmate-bench baseline|checmate|bpf\n"
+			"       checmate-bench idle CONFIG\n"
 			"       checmate-bench egress CONFIG PIN_DIR ENTRIES [all]\n"
 			"       checmate-bench memory checmate|bpf\n"
 			"       checmate-bench macro-prep\n"

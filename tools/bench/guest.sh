@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Runs in the benchmark VM (tools/bench/run.sh): guest.sh baseline|checmate|bpf
+# Runs in the benchmark VM (tools/bench/run.sh):
+#   guest.sh baseline|checmate|bpf|idle-checmate|idle-nochecmate
 #
 # baseline: the operations, and the macro benchmark with no LSM programs.
 # checmate, bpf: the operations idle, with 1 and 8 allow-all programs and
@@ -9,7 +10,8 @@
 # the macro benchmark idle, with the egress and the ingress policy alone,
 # then with every sample policy applied from its policy file (checmate) or
 # with the BPF LSM twins (bpf); last, the memory of programs attached to
-# every hook.
+# every hook. idle-*: the operations alone, no program loaded, and the
+# list of active LSMs.
 set -e
 mode=$1
 CTL=./checmatectl
@@ -28,6 +30,13 @@ twin_load() {
 twin_unload() {
 	rm -rf /sys/fs/bpf/tw-link-$1 /sys/fs/bpf/tw-$1
 }
+
+case "$mode" in
+idle-*)
+	echo "LSM $mode $(cat /sys/kernel/security/lsm)"
+	exec ./checmate-bench idle "$mode"
+	;;
+esac
 
 ./checmate-bench "$mode"
 mkdir -p /sys/fs/cgroup/container

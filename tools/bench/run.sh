@@ -3,9 +3,10 @@
 #
 #   tools/bench/run.sh [--kernel IMG]
 #
-# Boots the kernel three times under QEMU with -icount shift=0,sleep=off and
-# one vCPU (lsm=capability; lsm=capability,checmate; lsm=capability,bpf),
-# runs tools/bench/guest.sh in each, prints tables of instructions per
+# Boots the kernel six times under QEMU with -icount shift=0,sleep=off and
+# one vCPU (lsm=capability; lsm=capability,checmate; lsm=capability,bpf;
+# the default LSM list, and twice the same without checmate), runs
+# tools/bench/guest.sh in each, prints tables of instructions per
 # operation and writes the figures as JSON, the rst includes and the plots
 # (Documentation/security/checmate-bench*.inc, checmate-bench-*.svg); the
 # last line names the JSON file. Needs make selftests first (make bench).
@@ -43,22 +44,44 @@ stamp=$(date +%Y%m%d-%H%M%S)
 raw="$out/raw-$stamp.txt"
 : >"$raw"
 start=$(date +%s)
-# BENCH_MODES="checmate" boots only that configuration and makes no report
-# (for working on the benchmark).
-for m in ${BENCH_MODES:-baseline checmate bpf}; do
-	case "$m" in
-	baseline) mode=baseline:capability ;;
-	checmate) mode=checmate:capability,checmate ;;
-	bpf) mode=bpf:capability,bpf ;;
-	*) echo "bench: unknown mode $m" >&2; exit 2 ;;
-	esac
-	echo "# bench: booting with lsm=${mode#*:}" >&2
+# One boot: boot MODE LSM_LIST (empty: the kernel's default list, CONFIG_LSM).
+boot() {
+	local append=()
+	[ -z "$2" ] || append=(--append "lsm=$2")
+	echo "# bench: booting with ${2:+lsm=}${2:-the default LSM list} ($1)" >&2
 	# 1 GiB of guest memory (tools/vm/run.sh): the 1,000,000-entry
 	# allowlist takes about 100 MB of it.
 	"$top/tools/vm/run.sh" "${kernel[@]}" --cpus 1 --icount --timeout 1800 \
-		--append "lsm=${mode#*:}" -- sh ./bench-guest.sh "${mode%%:*}" |
-		grep -oE '(BENCH|CURVE|LAT|EGRESS|MEM|MACRO|INFO) .*' | tee -a "$raw" >&2
-	[ "${PIPESTATUS[0]}" = 0 ] || { echo "bench: the ${mode%%:*} boot failed" >&2; exit 1; }
+		"${append[@]}" -- sh ./bench-guest.sh "$1" |
+		grep -oE '(BENCH|CURVE|LAT|EGRESS|MEM|MACRO|INFO|OPHOOKS|CROSS|LSM) .*' |
+		tee -a "$raw" >&2
+	[ "${PIPESTATUS[0]}" = 0 ] || { echo "bench: the $1 boot failed" >&2; exit 1; }
+}
+# BENCH_MODES="checmate" boots only that configuration and makes no report
+# (for working on the benchmark).
+for m in ${BENCH_MODES:-baseline checmate bpf idle}; do
+	case "$m" in
+	baseline) boot baseline capability ;;
+	checmate) boot checmate capability,checmate ;;
+	bpf) boot bpf capability,bpf ;;
+	idle)
+		# Idle stays +0: the kernel's whole default LSM list (what
+		# /sys/kernel/security/lsm shows), then the same list without
+		# checmate; no program loaded in either.
+		boot idle-checmate ""
+		lsms=$(sed -n 's/^LSM idle-checmate //p' "$raw" | tail -1)
+		case ",$lsms," in
+		*,checmate,*) ;;
+		*) echo "bench: checmate is not in the default LSM list ($lsms)" >&2; exit 1 ;;
+		esac
+		lsms=$(echo ",$lsms," | sed 's/,checmate,/,/; s/^,//; s/,$//')
+		boot idle-nochecmate "$lsms"
+		# The same boot again: what an operation moves between two
+		# boots of the same configuration, for the differences above.
+		boot idle-nochecmate-again "$lsms"
+		;;
+	*) echo "bench: unknown mode $m" >&2; exit 2 ;;
+	esac
 done
 echo "INFO bench_wall_seconds $(($(date +%s) - start))" >>"$raw"
 [ -z "${BENCH_MODES:-}" ] || { echo "bench: raw figures in $raw" >&2; exit 0; }

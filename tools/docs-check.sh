@@ -5,6 +5,21 @@
 # them in a toctree, which is what `make htmldocs` would build of them.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+# The hook count the admin guide states is the enum's: __CHECMATE_HOOK_MAX - 1,
+# as the C compiler evaluates it from the UAPI header.
+guide="$top/Documentation/admin-guide/LSM/checmate.rst"
+hookmax=$(mktemp)
+printf '#include <stdio.h>\n#include "%s"\nint main(void) { printf("%%d\\n", __CHECMATE_HOOK_MAX - 1); return 0; }\n' \
+	"$top/kernel/include/uapi/linux/checmate.h" | gcc -x c -o "$hookmax" - &&
+	hooks=$("$hookmax")
+rc=$?
+rm -f "$hookmax"
+[ $rc = 0 ] || { echo "docs-check: cannot evaluate __CHECMATE_HOOK_MAX"; exit 1; }
+stated=$(tr '\n' ' ' <"$guide" | grep -oE 'Checmate has [0-9]+ hooks' | grep -oE '[0-9]+')
+if [ "$(echo "$stated" | wc -w)" != 1 ] || [ "$stated" != "$hooks" ]; then
+	echo "docs-check: $guide says \"Checmate has ${stated:-?} hooks\"; enum checmate_hook has $hooks (__CHECMATE_HOOK_MAX - 1)"
+	exit 1
+fi
 command -v sphinx-build >/dev/null || { echo "docs-check: no sphinx-build (tools/setup.sh installs python3-sphinx)"; exit 1; }
 scratch="$top/build/docs"
 rm -rf "$scratch"
@@ -26,4 +41,4 @@ if [ $rc != 0 ] || [ -n "$warnings" ]; then
 	[ $rc = 0 ] || echo "$out" | tail -5
 	exit 1
 fi
-echo "docs-check: $(find "$scratch/src" -name 'checmate*.rst' | wc -l) pages built by Sphinx $(sphinx-build --version | awk '{print $2}'), no warning"
+echo "docs-check: $(find "$scratch/src" -name 'checmate*.rst' | wc -l) pages built by Sphinx $(sphinx-build --version | awk '{print $2}'), no warning; $hooks hooks, as the admin guide says"

@@ -32,6 +32,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -1129,6 +1130,68 @@ TEST(event_wakes_a_blocked_reader)
 	EXPECT_EQ(prog_id(prog), r.ev.prog_id);
 	EXPECT_EQ(gettid(), r.ev.tid);
 	close(r.fd);
+	close(prog);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * 5. A blocked reader is interruptible: a signal without SA_RESTART ends
+ * the read with EINTR, SIGKILL ends the process.
+ */
+TEST(event_blocked_reader_is_interruptible)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct checmate_event ev;
+	int fd = events_open(0), status;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarm(1);
+	EXPECT_EQ(-1, read(fd, &ev, EV_SIZE));
+	EXPECT_EQ(EINTR, errno);
+	close(fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		fd = events_open(0);
+		if (fd < 0)
+			_exit(1);
+		read(fd, &ev, EV_SIZE);
+		_exit(2);
+	}
+	usleep(300000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+}
+
+/*
+ * 5. verdict is what the denial was, a negative errno: a program that
+ * returns 1 denies with EPERM, and the event says -EPERM.
+ */
+TEST(event_verdict_is_the_errno)
+{
+	unsigned int hook = H(PATH_MKDIR);
+	int prog = load_deny_tgid(hook, getpid(), -1), efd, n;
+	struct checmate_event got[2];
+	char path[64];
+
+	ASSERT_LE(0, prog);
+	snprintf(path, sizeof(path), "/tmp/cm_verdict_%d", getpid());
+	efd = events_open(O_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, cm_attach(hook, prog));
+	EXPECT_EQ(EPERM, mkdir_errno(path));
+	ASSERT_EQ(0, cm_detach(hook, prog));
+	n = events_drain(efd, ARRAY_LEN(evbuf));
+	ASSERT_LE(0, n);
+	ASSERT_EQ(1, events_of(n, prog_id(prog), got, 2));
+	EXPECT_EQ(-EPERM, got[0].verdict);
+	close(efd);
 	close(prog);
 }
 

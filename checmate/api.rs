@@ -16,40 +16,77 @@ use kernel::uaccess::UserSlice;
 
 /// A checked request.
 enum Request {
-    Attach(Hook, Prog),
+    /// Hook, program, `CHECMATE_ATTACH_F_LOG_ONLY`.
+    Attach(Hook, Prog, bool),
+    /// Hook, program, `CHECMATE_ATTACH_F_LOG_ONLY`.
+    SetProgFlags(Hook, Prog, bool),
     Detach(Hook, Prog),
     /// Hook, new program, old program.
     Replace(Hook, Prog, Prog),
     Reset(Hook),
     DenyReset(Hook, bool),
     SetMode(Hook, Mode),
-    Query(Hook, usize),
+    /// Hook, user pointer, size of `struct checmate_query` there.
+    Query(Hook, usize, usize),
     SetAudit(Hook, bool),
 }
 
-/// `struct checmate_query`, as read from and written to user space.
+/// `struct checmate_query`, as read from and written to user space (its
+/// first `CHECMATE_QUERY_SIZE_VER0` bytes for a caller of that size).
 #[repr(transparent)]
 #[derive(Clone, Copy)]
 struct Query(bindings::checmate_query);
 
-// SAFETY: `checmate_query` is four `__u32` and one `__u64`, in that order
-// (24 bytes, no padding, checked below): every byte pattern is a valid
+// SAFETY: `checmate_query` is four `__u32` and two `__u64`, in that order
+// (32 bytes, no padding, checked below): every byte pattern is a valid
 // value, and no byte is uninitialized.
 unsafe impl FromBytes for Query {}
 // SAFETY: as for `FromBytes`: no padding, so every byte is initialized.
 unsafe impl AsBytes for Query {}
 
+impl Query {
+    /// The structure's bytes.
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `self` is readable for its size and, being `AsBytes`,
+        // has every byte initialized.
+        unsafe {
+            core::slice::from_raw_parts((self as *const Self).cast(), core::mem::size_of::<Self>())
+        }
+    }
+
+    /// The structure's bytes, to be written.
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `self` is writable for its size, every byte is
+        // initialized (`AsBytes`), and any bytes written make a valid
+        // value (`FromBytes`).
+        unsafe {
+            core::slice::from_raw_parts_mut(
+                (self as *mut Self).cast(),
+                core::mem::size_of::<Self>(),
+            )
+        }
+    }
+}
+
 // The UAPI layout, as Landlock's build_check_abi().
 const _: () = {
     use core::mem::{offset_of, size_of};
     type Q = bindings::checmate_query;
-    assert!(size_of::<Q>() == 24);
+    assert!(size_of::<Q>() == bindings::CHECMATE_QUERY_SIZE_VER1 as usize);
     assert!(offset_of!(Q, mode) == 0);
     assert!(offset_of!(Q, flags) == 4);
     assert!(offset_of!(Q, prog_cnt) == 8);
     assert!(offset_of!(Q, reserved) == 12);
     assert!(offset_of!(Q, prog_ids) == 16);
+    assert!(offset_of!(Q, prog_flags) == bindings::CHECMATE_QUERY_SIZE_VER0 as usize);
 };
+
+/// The `CHECMATE_ATTACH_F_*` flags in `arg`: `Some(log_only)`, or `None`
+/// for an unknown flag.
+fn attach_flags(arg: c_ulong) -> Option<bool> {
+    let known = bindings::CHECMATE_ATTACH_F_LOG_ONLY as c_ulong;
+    (arg & !known == 0).then_some(arg & known != 0)
+}
 
 fn hook(arg: c_ulong) -> Result<Hook> {
     Hook::from_num(arg as u64).ok_or(EINVAL)
@@ -66,15 +103,21 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
     };
     let op = u32::try_from(op).map_err(|_| EINVAL)?;
     Ok(match op {
-        bindings::checmate_op_CHECMATE_OP_ATTACH | bindings::checmate_op_CHECMATE_OP_DETACH => {
+        bindings::checmate_op_CHECMATE_OP_ATTACH
+        | bindings::checmate_op_CHECMATE_OP_SET_PROG_FLAGS => {
             let h = hook(a3)?;
-            zero(&[a5])?;
+            let log_only = attach_flags(a5).ok_or(EINVAL)?;
             let prog = Prog::from_fd(a4 as u64, h)?;
             if op == bindings::checmate_op_CHECMATE_OP_ATTACH {
-                Request::Attach(h, prog)
+                Request::Attach(h, prog, log_only)
             } else {
-                Request::Detach(h, prog)
+                Request::SetProgFlags(h, prog, log_only)
             }
+        }
+        bindings::checmate_op_CHECMATE_OP_DETACH => {
+            let h = hook(a3)?;
+            zero(&[a5])?;
+            Request::Detach(h, Prog::from_fd(a4 as u64, h)?)
         }
         bindings::checmate_op_CHECMATE_OP_REPLACE => {
             let h = hook(a3)?;
@@ -101,12 +144,17 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
             Request::SetMode(h, Mode::from_raw(a4 as u64).ok_or(EINVAL)?)
         }
         bindings::checmate_op_CHECMATE_OP_QUERY => {
-            zero(&[a5])?;
             let h = hook(a3)?;
+            let size = match a5 as u32 {
+                _ if a5 > u32::MAX as c_ulong => return Err(EINVAL),
+                0 | bindings::CHECMATE_QUERY_SIZE_VER0 => bindings::CHECMATE_QUERY_SIZE_VER0,
+                bindings::CHECMATE_QUERY_SIZE_VER1 => bindings::CHECMATE_QUERY_SIZE_VER1,
+                _ => return Err(EINVAL),
+            };
             if a4 == 0 {
                 return Err(EFAULT);
             }
-            Request::Query(h, a4)
+            Request::Query(h, a4, size as usize)
         }
         bindings::checmate_op_CHECMATE_OP_SET_AUDIT => {
             zero(&[a5])?;
@@ -120,20 +168,33 @@ fn parse(op: c_ulong, a3: c_ulong, a4: c_ulong, a5: c_ulong) -> Result<Request> 
     })
 }
 
-/// `CHECMATE_OP_QUERY`: the size protocol of `BPF_PROG_QUERY`.
-fn query(h: Hook, uptr: usize) -> Result {
-    let size = core::mem::size_of::<Query>();
-    let Query(q) = UserSlice::new(uptr, size).reader().read::<Query>()?;
+/// `CHECMATE_OP_QUERY`: the count protocol of `BPF_PROG_QUERY`, on a
+/// `struct checmate_query` of `size` bytes (`CHECMATE_QUERY_SIZE_VER0` or
+/// `_VER1`); only those bytes are read and written.
+fn query(h: Hook, uptr: usize, size: usize) -> Result {
+    // SAFETY: all-zero is a valid `checmate_query` (integers only).
+    let mut q = Query(unsafe { core::mem::zeroed() });
+    UserSlice::new(uptr, size)
+        .reader()
+        .read_slice(&mut q.bytes_mut()[..size])?;
+    let Query(q) = q;
     let cap = q.prog_cnt as usize;
     let ids_ptr = q.prog_ids as usize;
+    let flags_ptr = q.prog_flags as usize;
     if q.reserved != 0 || (cap > 0 && ids_ptr == 0) {
         return Err(EINVAL);
     }
     let info = progs::query(h)?;
-    let n = info.ids.len().min(cap);
+    let n = info.progs.len().min(cap);
     let mut ids = UserSlice::new(ids_ptr, n * core::mem::size_of::<u32>()).writer();
-    for id in &info.ids[..n] {
+    for (id, ..) in &info.progs[..n] {
         ids.write(id)?;
+    }
+    if flags_ptr != 0 {
+        let mut out = UserSlice::new(flags_ptr, n * core::mem::size_of::<u32>()).writer();
+        for (.., flags) in &info.progs[..n] {
+            out.write(flags)?;
+        }
     }
     let mut flags = 0;
     if info.locked {
@@ -151,7 +212,9 @@ fn query(h: Hook, uptr: usize) -> Result {
         prog_cnt: info.ids.len() as u32,
         ..q
     });
-    UserSlice::new(uptr, size).writer().write(&out)?;
+    UserSlice::new(uptr, size)
+        .writer()
+        .write_slice(&out.bytes()[..size])?;
     // As BPF_PROG_QUERY: a zero count asks for the count only.
     if cap > 0 && info.ids.len() > cap {
         return Err(ENOSPC);
@@ -162,13 +225,14 @@ fn query(h: Hook, uptr: usize) -> Result {
 /// Carries out a checked request.
 fn execute(req: Request) -> Result {
     match req {
-        Request::Attach(h, p) => progs::attach(h, p),
+        Request::Attach(h, p, log_only) => progs::attach(h, p, log_only),
+        Request::SetProgFlags(h, p, log_only) => progs::set_prog_flags(h, &p, log_only),
         Request::Detach(h, p) => progs::detach(h, &p),
         Request::Replace(h, new, old) => progs::replace(h, new, &old),
         Request::Reset(h) => progs::reset(h),
         Request::DenyReset(h, freeze) => progs::deny_reset(h, freeze),
         Request::SetMode(h, m) => progs::set_mode(h, m),
-        Request::Query(h, uptr) => query(h, uptr),
+        Request::Query(h, uptr, size) => query(h, uptr, size),
         Request::SetAudit(h, on) => progs::set_audit(h, on),
     }
 }

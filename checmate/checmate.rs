@@ -23,7 +23,9 @@
 //!   and, if asked, the data maps of its programs;
 //! - `stats.rs`: per-CPU counters of runs and denials;
 //! - `report.rs`: rate-limited reports of denials (audit flag, LOG_ONLY);
-//! - `securityfs.rs`: /sys/kernel/security/checmate/hooks;
+//! - `events.rs`: every denial as an event in a ring, read through
+//!   /sys/kernel/security/checmate/events;
+//! - `securityfs.rs`: /sys/kernel/security/checmate/hooks and events;
 //! - `switch.rs`: turning a hook's static call on and off (idle costs nothing);
 //! - `api.rs`: the prctl API, where all user input is checked;
 //! - `admin.rs`: Checmate's own privilege check, which no program on the
@@ -46,6 +48,7 @@ mod bpf;
 mod creds;
 mod ctx;
 mod entry;
+mod events;
 mod exec;
 mod fs;
 mod guard;

@@ -16,9 +16,23 @@ use kernel::bindings;
 ///
 /// # Safety
 ///
-/// Implementors must be `repr(C)` structures of integers only, so that a BPF
-/// program verified against their layout may read and write them.
+/// Implementors must be `repr(C)` structures of integers only, with no
+/// padding bytes, so that a BPF program verified against their layout may
+/// read and write them and every byte is initialized. (The UAPI header
+/// pads by hand with named fields; `pahole` on vmlinux shows no hole.)
 pub(crate) unsafe trait Context: Default + Copy {
+    /// The context's bytes, for a denial event.
+    fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `self` is readable for its size; the trait's contract
+        // says it has no padding, so every byte is initialized.
+        unsafe {
+            core::slice::from_raw_parts(
+                (self as *const Self).cast::<u8>(),
+                core::mem::size_of::<Self>(),
+            )
+        }
+    }
+
     /// May the programs' denial be enforced for this operation? `false`
     /// for credential changes that only give up privilege (`creds.rs`):
     /// their denials are counted and reported, never enforced.

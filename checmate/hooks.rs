@@ -328,6 +328,11 @@ impl Hook {
         Hook(index as u32 + 1)
     }
 
+    /// The hook's UAPI number (`enum checmate_hook`).
+    pub(crate) fn num(self) -> u32 {
+        self.0
+    }
+
     /// Index into per-hook arrays, `0..COUNT`.
     pub(crate) fn index(self) -> usize {
         self.0 as usize - 1

@@ -99,12 +99,16 @@ impl Mode {
     }
 }
 
-/// An attached program and its counters (runs, denials), which follow it
-/// from one published array to the next.
+/// An attached program, its counters (runs, denials), which follow it from
+/// one published array to the next, and its attach flags.
 #[derive(Clone)]
 struct Entry {
     prog: Prog,
     stats: Arc<Counters<2>>,
+    /// Attached with `CHECMATE_ATTACH_F_LOG_ONLY`: a monitor, whose
+    /// denials are reported and never enforced, and whose writes to the
+    /// context are discarded.
+    log_only: bool,
 }
 
 /// Indexes of a program's counters.
@@ -142,8 +146,8 @@ pub(crate) struct HookInfo {
     pub(crate) maps_frozen: bool,
     pub(crate) audit: bool,
     pub(crate) ids: KVec<u32>,
-    /// Per program: (id, runs, denials).
-    pub(crate) progs: KVec<(u32, u64, u64)>,
+    /// Per program: (id, runs, denials, `CHECMATE_ATTACH_F_*` flags).
+    pub(crate) progs: KVec<(u32, u64, u64, u32)>,
     /// Crossings with programs to run, and denials.
     pub(crate) runs: u64,
     pub(crate) denials: u64,
@@ -295,12 +299,13 @@ fn republish(st: &mut HookState, old: (Mode, bool)) -> Result {
     res
 }
 
-/// Runs `prog` last on `hook`. `EPERM` if the mode forbids it, `EEXIST` if it
-/// is attached there already, `E2BIG` if the hook is full. On a locked hook
-/// the program's prog arrays (and with frozen maps, its maps) are protected
-/// first, as the lock protects those of the programs already there; the
-/// errors of [`seal::protect`] refuse the attach.
-pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
+/// Runs `prog` last on `hook`, as a monitor if `log_only`. `EPERM` if the
+/// mode forbids it, `EEXIST` if it is attached there already, `E2BIG` if
+/// the hook is full. On a locked hook the program's prog arrays (and with
+/// frozen maps, its maps) are protected first, as the lock protects those
+/// of the programs already there; the errors of [`seal::protect`] refuse
+/// the attach.
+pub(crate) fn attach(hook: Hook, prog: Prog, log_only: bool) -> Result {
     let mut st = state(hook)?.lock();
     if !st.mode.may_attach() {
         return Err(EPERM);
@@ -313,7 +318,14 @@ pub(crate) fn attach(hook: Hook, prog: Prog) -> Result {
     }
     let stats = Arc::new(Counters::new()?, GFP_KERNEL)?;
     let mut progs = copy(&st.progs, 1)?;
-    progs.push(Entry { prog, stats }, GFP_KERNEL)?;
+    progs.push(
+        Entry {
+            prog,
+            stats,
+            log_only,
+        },
+        GFP_KERNEL,
+    )?;
     // Allocate everything first: a refused attach must freeze nothing.
     let new = prepare(&st, &progs)?;
     if st.locked {
@@ -346,9 +358,9 @@ pub(crate) fn detach(hook: Hook, prog: &Prog) -> Result {
     publish(&mut st, progs)
 }
 
-/// Runs `new` in place of `old` on `hook`, at `old`'s position, in one
-/// publication: no crossing of the hook runs neither or both. The new
-/// program starts with counters at 0. Allowed where detaching is: `EPERM`
+/// Runs `new` in place of `old` on `hook`, at `old`'s position and with its
+/// flags, in one publication: no crossing of the hook runs neither or both.
+/// The new program starts with counters at 0. Allowed where detaching is: `EPERM`
 /// if locked or the mode forbids it; `ENOENT` if `old` is not attached
 /// there, `EEXIST` if `new` is.
 pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
@@ -365,7 +377,12 @@ pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
         .position(|e| e.prog.same(old))
         .ok_or(ENOENT)?;
     let stats = Arc::new(Counters::new()?, GFP_KERNEL)?;
-    let mut entry = Some(Entry { prog: new, stats });
+    let log_only = st.progs[pos].log_only;
+    let mut entry = Some(Entry {
+        prog: new,
+        stats,
+        log_only,
+    });
     let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
     for (i, e) in st.progs.iter().enumerate() {
         let e = match (i == pos).then(|| entry.take()).flatten() {
@@ -374,6 +391,29 @@ pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
         };
         progs.push(e, GFP_KERNEL)?;
     }
+    publish(&mut st, progs)
+}
+
+/// Makes `prog` on `hook` a monitor (`log_only`) or an enforcing program,
+/// in one publication; its counters stay. Starting to enforce is allowed
+/// in every mode, locked or not, as attaching would be; becoming a monitor
+/// only where detaching is (`EPERM` otherwise). `ENOENT` if `prog` is not
+/// attached there.
+pub(crate) fn set_prog_flags(hook: Hook, prog: &Prog, log_only: bool) -> Result {
+    let mut st = state(hook)?.lock();
+    let pos = st
+        .progs
+        .iter()
+        .position(|e| e.prog.same(prog))
+        .ok_or(ENOENT)?;
+    if st.progs[pos].log_only == log_only {
+        return Ok(());
+    }
+    if log_only && (st.locked || !st.mode.may_detach()) {
+        return Err(EPERM);
+    }
+    let mut progs = copy(&st.progs, 0)?;
+    progs[pos].log_only = log_only;
     publish(&mut st, progs)
 }
 
@@ -437,8 +477,13 @@ pub(crate) fn query(hook: Hook) -> Result<HookInfo> {
     let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
     for e in st.progs.iter() {
         ids.push(e.prog.id(), GFP_KERNEL)?;
+        let flags = if e.log_only {
+            bindings::CHECMATE_ATTACH_F_LOG_ONLY
+        } else {
+            0
+        };
         progs.push(
-            (e.prog.id(), e.stats.sum(RUNS), e.stats.sum(DENIALS)),
+            (e.prog.id(), e.stats.sum(RUNS), e.stats.sum(DENIALS), flags),
             GFP_KERNEL,
         )?;
     }
@@ -504,25 +549,39 @@ where
         // context `H::Ctx`; the CPU is held while `pin` lives.
         let ret = verdict(unsafe { e.prog.run::<H>(ctx, &pin) });
         if let (Some(orig), Some(before)) = (&orig, &before) {
-            ctx::keep_first_writes(ctx, before, orig, writable);
+            if e.log_only {
+                // A monitor changes nothing the kernel acts on.
+                *ctx = *before;
+            } else {
+                ctx::keep_first_writes(ctx, before, orig, writable);
+            }
         }
         e.stats.inc(RUNS);
         if ret != 0 {
             e.stats.inc(DENIALS);
             reg.stats.inc(2 * hook.index() + DENIALS);
-            // Log-only mode, or an operation a denial must not stop.
-            let outcome = if !array.enforce {
+            // A monitor, log-only mode, or an operation a denial must not
+            // stop.
+            let outcome = if e.log_only || !array.enforce {
                 report::Outcome::LogOnly
             } else if !ctx.enforceable() {
                 report::Outcome::Drop
             } else {
                 report::Outcome::Denied
             };
-            let enforce = matches!(outcome, report::Outcome::Denied);
-            if array.report || !ctx.enforceable() {
-                report::denial(hook, e.prog.id(), ret, outcome, ctx);
+            let audit = e.log_only || array.report || !ctx.enforceable();
+            // The context as the program was given it.
+            let seen = before.as_ref().unwrap_or(&*ctx);
+            report::denial(hook, e.prog.id(), ret, outcome, e.log_only, audit, seen);
+            if e.log_only {
+                // The programs after a monitor run as if it had allowed.
+                continue;
             }
-            return if enforce { ret } else { 0 };
+            return if matches!(outcome, report::Outcome::Denied) {
+                ret
+            } else {
+                0
+            };
         }
     }
     0

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Reporting denials (a hook's audit flag, or LOG_ONLY mode) to the kernel
-//! log, rate-limited: hook, program id, errno, pid, comm and the context's
-//! key values.
+//! Reporting denials: every one as an event (`events.rs`), and those of a
+//! hook with its audit flag set, in LOG_ONLY mode or of a LOG_ONLY program
+//! to the audit log (or the kernel log without audit), rate-limited: hook,
+//! program id, errno, pid, comm and the context's key values.
 
+use crate::ctx::Context;
+use crate::events;
 use crate::hooks::Hook;
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -198,9 +201,20 @@ pub(crate) enum Outcome {
 }
 
 /// Reports that program `id` of `hook` returned `errno` on `ctx`, and what
-/// became of it.
-pub(crate) fn denial<C: Describe>(hook: Hook, id: u32, errno: i32, outcome: Outcome, ctx: &C) {
-    if !allowed() {
+/// became of it: always as a denial event (`events.rs`), and with `audit`
+/// also as a rate-limited audit record. `prog_log_only`: the program was
+/// attached with `CHECMATE_ATTACH_F_LOG_ONLY`.
+pub(crate) fn denial<C: Describe + Context>(
+    hook: Hook,
+    id: u32,
+    errno: i32,
+    outcome: Outcome,
+    prog_log_only: bool,
+    audit: bool,
+    ctx: &C,
+) {
+    events::push(hook, id, errno, outcome, prog_log_only, ctx.as_bytes());
+    if !audit || !allowed() {
         return;
     }
     let mut head = Buf::new();
@@ -287,7 +301,7 @@ fn emit(_hook: Hook, head: Buf, tail: Buf) {
 /// Without audit, the same text goes to the kernel log.
 #[cfg(not(CONFIG_AUDIT))]
 fn emit(hook: Hook, head: Buf, tail: Buf) {
-    if hook.desc().softirq {
+    if hook.desc().context == crate::hooks::CallContext::Irq {
         pr_notice!("{} {}\n", head.as_str(), tail.as_str());
         return;
     }

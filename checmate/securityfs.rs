@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `/sys/kernel/security/checmate/hooks`: one line per hook with its mode,
-//! lock and audit state, its counters, and each attached program with its
-//! own counters. Read-only, and readable only with CAP_SYS_ADMIN in the
-//! initial user namespace, like the prctl API:
+//! lock and audit state, whether its LSM static call is switched on
+//! (`active`: a hook with no program is off and costs nothing, except the
+//! always-on `task_prctl` and `bpf`), its counters, and each attached
+//! program as `id:runs:denials`, with `:log-only` for a monitor. Read-only,
+//! and readable only with CAP_SYS_ADMIN in the initial user namespace, like
+//! the prctl API:
 //!
 //! ```text
-//! socket_connect mode=normal locked=0 audit=0 runs=12 denials=3 progs=5:12:3 7:9:0
+//! socket_connect mode=normal locked=0 audit=0 active=1 runs=12 denials=3 progs=5:12:3 7:9:0:log-only
 //! ```
+//!
+//! `/sys/kernel/security/checmate/events`: the denial events (`events.rs`).
 
 use crate::admin;
+use crate::events;
 use crate::hooks::{self, Hook};
 use crate::progs;
+use crate::switch;
 use core::ffi::c_void;
 use core::fmt::Write;
 use kernel::bindings;
@@ -48,18 +55,24 @@ fn render() -> Result<Text> {
         let info = progs::query(hook)?;
         write!(
             t,
-            "{} mode={} locked={} audit={} runs={} denials={} progs=",
+            "{} mode={} locked={} audit={} active={} runs={} denials={} progs=",
             hook.desc().name,
             mode_name(info.mode),
             info.locked as u8,
             info.audit as u8,
+            switch::active(hook) as u8,
             info.runs,
             info.denials
         )
         .map_err(|_| ENOMEM)?;
-        for (n, (id, runs, denials)) in info.progs.iter().enumerate() {
+        for (n, (id, runs, denials, flags)) in info.progs.iter().enumerate() {
             let sep = if n == 0 { "" } else { " " };
-            write!(t, "{sep}{id}:{runs}:{denials}").map_err(|_| ENOMEM)?;
+            let monitor = if flags & bindings::CHECMATE_ATTACH_F_LOG_ONLY != 0 {
+                ":log-only"
+            } else {
+                ""
+            };
+            write!(t, "{sep}{id}:{runs}:{denials}{monitor}").map_err(|_| ENOMEM)?;
         }
         t.write_str("\n").map_err(|_| ENOMEM)?;
     }
@@ -135,6 +148,23 @@ extern "C" fn checmate_securityfs_init() -> c_int {
             dir,
             core::ptr::null_mut(),
             &FOPS.0,
+        )
+    };
+    if kernel::error::from_err_ptr(file).is_err() {
+        pr_err!("cannot create securityfs file\n");
+    }
+    if events::init().is_err() {
+        pr_err!("cannot allocate the denial events ring\n");
+        return 0;
+    }
+    // SAFETY: as above; `events::FOPS` lives forever.
+    let file = unsafe {
+        bindings::securityfs_create_file(
+            c"events".as_ptr().cast(),
+            0o400,
+            dir,
+            core::ptr::null_mut(),
+            &events::FOPS.0,
         )
     };
     if kernel::error::from_err_ptr(file).is_err() {

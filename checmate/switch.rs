@@ -30,10 +30,6 @@ pub(crate) unsafe fn init(entries: &[bindings::security_hook_list]) {
         let Some(hook) = Hook::from_num(i as u64 + 1) else {
             continue;
         };
-        // Registered without `runtime`: the framework keeps it on.
-        if hook.desc().always_on {
-            continue;
-        }
         // `lsm_static_call_init()` reads the callback the same way.
         // SAFETY: every member of `security_list_options` is a function
         // pointer; `lsm_func_addr` reads the one stored as an address.
@@ -44,11 +40,27 @@ pub(crate) unsafe fn init(entries: &[bindings::security_hook_list]) {
 }
 
 /// Turns the static call of `hook` on or off; a hook that is always on
-/// (`HookDesc::always_on`) stays on. May sleep; callers are in process
-/// context and serialize per hook (the hook's mutex).
+/// (`HookDesc::always_on`, registered without `runtime`) stays on. May
+/// sleep; callers are in process context and serialize per hook (the
+/// hook's mutex).
 pub(crate) fn set(hook: Hook, on: bool) {
+    if hook.desc().always_on {
+        return;
+    }
     // Its callback was never recorded: `toggle` does nothing.
     toggle(&CALLBACKS[hook.index()], on);
+}
+
+/// Is the static call of `hook` switched on, as the LSM framework has it
+/// (`security_hook_active()`)? What the hooks file shows as `active`.
+pub(crate) fn active(hook: Hook) -> bool {
+    let addr = CALLBACKS[hook.index()].load(Ordering::Relaxed);
+    if addr.is_null() {
+        return false;
+    }
+    // SAFETY: the function only compares `addr` with the registered
+    // callbacks and reads their static keys; it dereferences nothing else.
+    unsafe { bindings::security_hook_active(addr) }
 }
 
 /// The callbacks of `indirect.rs`, `sctp_bind_connect` and its

@@ -15,11 +15,15 @@
 #include <linux/pid_namespace.h>
 #include <linux/posix_acl.h>
 #include <linux/fs_struct.h>
+#include <linux/irq_work.h>
+#include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/skbuff.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/af_unix.h>
+#include <uapi/linux/checmate.h>
 #include <net/net_namespace.h>
 
 void rust_helper_rcu_read_lock(void)
@@ -295,4 +299,65 @@ bool rust_helper_checmate_groups_subset(const struct group_info *new,
 			*gains_root = true;
 	}
 	return subset;
+}
+
+/*
+ * Denial events (events.rs): the ring's lock, the readers' wait queue and
+ * the irq_work that wakes them from any context a hook runs in.
+ */
+void rust_helper_checmate_events_init(raw_spinlock_t *lock,
+				      struct wait_queue_head *wq,
+				      struct irq_work *work,
+				      void (*wake)(struct irq_work *))
+{
+	raw_spin_lock_init(lock);
+	init_waitqueue_head(wq);
+	init_irq_work(work, wake);
+}
+
+unsigned long rust_helper_checmate_raw_spin_lock_irqsave(raw_spinlock_t *lock)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+void rust_helper_checmate_raw_spin_unlock_irqrestore(raw_spinlock_t *lock,
+						     unsigned long flags)
+{
+	raw_spin_unlock_irqrestore(lock, flags);
+}
+
+/* wait_event_interruptible(*@wq, @ready(@arg)): 0, or -ERESTARTSYS. */
+int rust_helper_checmate_wait_event(struct wait_queue_head *wq,
+				    bool (*ready)(void *), void *arg)
+{
+	return wait_event_interruptible(*wq, ready(arg));
+}
+
+void rust_helper_checmate_poll_wait(struct file *file,
+				    struct wait_queue_head *wq, poll_table *pt)
+{
+	poll_wait(file, wq, pt);
+}
+
+/*
+ * The event fields about current: pid, tid, euid and cgroup id as seen from
+ * the initial namespaces, and comm; CHECMATE_EVENT_F_NO_TASK in interrupt
+ * context, where current is whatever task was interrupted.
+ */
+void rust_helper_checmate_event_task(struct checmate_event *ev)
+{
+	if (!in_task()) {
+		ev->flags |= CHECMATE_EVENT_F_NO_TASK;
+		return;
+	}
+	ev->pid = task_tgid_nr(current);
+	ev->tid = task_pid_nr(current);
+	ev->uid = from_kuid_munged(&init_user_ns, current_euid());
+	get_task_comm(ev->comm, current);
+	rcu_read_lock();
+	ev->cgroup_id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
 }

@@ -21,7 +21,15 @@
 /*
  * prctl(PR_CHECMATE, op, arg3, arg4, arg5), op one of enum checmate_op:
  *
- * CHECMATE_OP_ATTACH      hook, prog_fd, flags (0): run the program on the hook
+ * CHECMATE_OP_ATTACH      hook, prog_fd, flags: run the program on the hook,
+ *                         last; flags CHECMATE_ATTACH_F_* (EINVAL for an
+ *                         unknown one). With CHECMATE_ATTACH_F_LOG_ONLY the
+ *                         program is a monitor: its denials are reported
+ *                         (an event, and an audit record as in LOG_ONLY
+ *                         mode) but never enforced, the programs after it
+ *                         still run, and its writes to writable context
+ *                         fields are discarded; the hook's other programs
+ *                         enforce as before
  * CHECMATE_OP_DETACH      hook, prog_fd, 0: stop running it there
  * CHECMATE_OP_RESET       hook, 0, 0: detach every program of the hook
  * CHECMATE_OP_DENY_RESET  hook, flags, 0: lock the hook until reboot, for
@@ -42,7 +50,10 @@
  *                         program may be attached that rewrites the
  *                         address it decided on (EPERM from bpf(2))
  * CHECMATE_OP_SET_MODE    hook, mode, 0: one of enum checmate_mode
- * CHECMATE_OP_QUERY       hook, struct checmate_query __user *, 0
+ * CHECMATE_OP_QUERY       hook, struct checmate_query __user *, size:
+ *                         size 0 is CHECMATE_QUERY_SIZE_VER0 (24 bytes,
+ *                         no prog_flags); CHECMATE_QUERY_SIZE_VER1 (32)
+ *                         also fills prog_flags; any other size: EINVAL
  * CHECMATE_OP_REPLACE     hook, new prog_fd, old prog_fd: run the new
  *                         program in place of the old one, at its position,
  *                         atomically (no crossing runs neither or both);
@@ -51,6 +62,14 @@
  * CHECMATE_OP_SET_AUDIT   hook, 1 or 0, 0: report the hook's denials (with
  *                         hook, program id, errno, pid, comm and the
  *                         context's key values), rate-limited, or stop
+ * CHECMATE_OP_SET_PROG_FLAGS hook, prog_fd, flags: change the
+ *                         CHECMATE_ATTACH_F_* flags of an attached program
+ *                         in one publication. Clearing LOG_ONLY (the
+ *                         program starts enforcing) is allowed in every
+ *                         mode, locked or not, as attaching it would be;
+ *                         setting it is allowed where DETACH is (EPERM
+ *                         otherwise). ENOENT if the program is not
+ *                         attached there
  *
  * Every operation needs CAP_SYS_ADMIN in the initial user namespace.
  */
@@ -63,7 +82,11 @@ enum checmate_op {
 	CHECMATE_OP_QUERY = 6,
 	CHECMATE_OP_SET_AUDIT = 7,
 	CHECMATE_OP_REPLACE = 8,
+	CHECMATE_OP_SET_PROG_FLAGS = 9,
 };
+
+/* CHECMATE_OP_ATTACH and CHECMATE_OP_SET_PROG_FLAGS flags */
+#define CHECMATE_ATTACH_F_LOG_ONLY (1U << 0)	/* report, never enforce */
 
 /*
  * Hook modes. A hook starts in CHECMATE_MODE_NORMAL.
@@ -105,7 +128,9 @@ enum checmate_mode {
  * CHECMATE_OP_QUERY: the kernel fills mode and flags, writes up to prog_cnt
  * program ids to prog_ids and sets prog_cnt to the number attached. If the
  * buffer is too small the call fails with ENOSPC after filling it. With
- * prog_cnt 0 (and prog_ids 0) it only reports the count.
+ * prog_cnt 0 (and prog_ids 0) it only reports the count. With size
+ * CHECMATE_QUERY_SIZE_VER1 and prog_flags not 0, the CHECMATE_ATTACH_F_*
+ * flags of each program go to prog_flags[i], beside prog_ids[i].
  */
 struct checmate_query {
 	__u32 mode;
@@ -113,6 +138,60 @@ struct checmate_query {
 	__u32 prog_cnt;
 	__u32 reserved;		/* must be 0 */
 	__aligned_u64 prog_ids;	/* __u32 array in user memory */
+	__aligned_u64 prog_flags; /* __u32 array in user memory, or 0 */
+};
+
+#define CHECMATE_QUERY_SIZE_VER0 24	/* up to prog_ids */
+#define CHECMATE_QUERY_SIZE_VER1 32	/* up to prog_flags */
+
+/*
+ * Denial events: /sys/kernel/security/checmate/events (0400, and like the
+ * prctl API only for CAP_SYS_ADMIN in the initial user namespace) reads as
+ * a stream of struct checmate_event, one per denial: enforced, would-be
+ * (LOG_ONLY mode, a CHECMATE_ATTACH_F_LOG_ONLY program) and not enforced
+ * (CHECMATE_CRED_F_DROP). Every denial makes an event, whether or not the
+ * hook's audit flag is set, and none is rate-limited.
+ *
+ * The kernel keeps the last CHECMATE_EVENTS_RING events (a ring, the
+ * oldest overwritten). Each open file reads from the oldest event still
+ * kept; lseek(fd, 0, SEEK_END) skips to the next new one. read(2) returns
+ * whole events only (EINVAL for a buffer smaller than one), blocks until
+ * there is one (EAGAIN with O_NONBLOCK), and poll(2) reports EPOLLIN while
+ * there is one. seq numbers every event since boot: a reader that falls
+ * more than CHECMATE_EVENTS_RING events behind loses the oldest, and the
+ * gap in seq is their count.
+ */
+#define CHECMATE_EVENTS_RING 1024
+#define CHECMATE_EVENT_CTX_MAX 256
+
+/* checmate_event.outcome */
+enum checmate_event_outcome {
+	CHECMATE_EVENT_DENIED = 0,	/* enforced: the operation failed */
+	CHECMATE_EVENT_LOG_ONLY = 1,	/* LOG_ONLY mode or a LOG_ONLY program */
+	CHECMATE_EVENT_DROP = 2,	/* gives up privilege: never refused */
+};
+
+/* checmate_event.flags */
+#define CHECMATE_EVENT_F_NO_TASK	(1U << 0) /* irq context: no pid etc. */
+#define CHECMATE_EVENT_F_PROG_LOG_ONLY	(1U << 1) /* the program's own flag */
+
+struct checmate_event {
+	__u64 seq;		/* 0, 1, 2, ... since boot */
+	__u64 time_ns;		/* CLOCK_MONOTONIC, ns */
+	__u64 cgroup_id;	/* current's cgroup v2 id, 0 with F_NO_TASK */
+	__u32 hook;		/* enum checmate_hook */
+	__u32 prog_id;		/* the program that denied */
+	__s32 verdict;		/* what it returned: a negative errno */
+	__u32 outcome;		/* enum checmate_event_outcome */
+	__u32 pid;		/* current's tgid in the initial pid namespace */
+	__u32 tid;		/* current's pid there */
+	__u32 uid;		/* current's euid in the initial user namespace */
+	__u32 flags;		/* CHECMATE_EVENT_F_* */
+	char comm[16];		/* current's comm, NUL-terminated */
+	__u32 ctx_size;		/* bytes of ctx used: the hook's ctx size */
+	__u32 reserved;
+	__u8 ctx[CHECMATE_EVENT_CTX_MAX]; /* the hook's context, as the
+					   * program left it */
 };
 
 /* Hook numbers, passed as expected_attach_type and to prctl. Never renumbered. */

@@ -24,11 +24,12 @@ static const char *const mode_names[] = {
 
 struct line {
 	char hook[32], mode[16];
-	int locked, audit;
+	int locked, audit, active;
 	unsigned long long runs, denials;
 	__u32 ids[CHECMATE_MAX_PROGS_PER_HOOK];
 	unsigned long long prog_runs[CHECMATE_MAX_PROGS_PER_HOOK];
 	unsigned long long prog_denials[CHECMATE_MAX_PROGS_PER_HOOK];
+	bool log_only[CHECMATE_MAX_PROGS_PER_HOOK];
 	int n;
 };
 
@@ -51,8 +52,9 @@ static int read_line(int idx, struct line *l)
 		if (p)
 			p++;
 	}
-	if (!p || sscanf(p, "%31s mode=%15s locked=%d audit=%d runs=%llu denials=%llu progs=%n",
-			 l->hook, l->mode, &l->locked, &l->audit, &l->runs, &l->denials, &off) != 6)
+	if (!p || sscanf(p, "%31s mode=%15s locked=%d audit=%d active=%d runs=%llu denials=%llu progs=%n",
+			 l->hook, l->mode, &l->locked, &l->audit, &l->active, &l->runs,
+			 &l->denials, &off) != 7)
 		return -1;
 	p += off;
 	l->n = 0;
@@ -60,8 +62,11 @@ static int read_line(int idx, struct line *l)
 		if (sscanf(p, "%u:%llu:%llu%n", &l->ids[l->n], &l->prog_runs[l->n],
 			   &l->prog_denials[l->n], &off) != 3)
 			return -1;
-		l->n++;
 		p += off;
+		l->log_only[l->n] = !strncmp(p, ":log-only", 9);
+		if (l->log_only[l->n])
+			p += 9;
+		l->n++;
 		while (*p == ' ')
 			p++;
 	}
@@ -82,6 +87,7 @@ TEST(agrees_with_the_prctl_query)
 		struct checmate_query q;
 		__u32 ids[CHECMATE_MAX_PROGS_PER_HOOK];
 		struct line l;
+		int want;
 
 		ASSERT_EQ(0, cm_query(hook, &q, ids, CHECMATE_MAX_PROGS_PER_HOOK));
 		ASSERT_EQ(0, read_line(hook - 1, &l));
@@ -91,6 +97,11 @@ TEST(agrees_with_the_prctl_query)
 		ASSERT_EQ((int)q.prog_cnt, l.n) TH_LOG("hook %s", l.hook);
 		for (int i = 0; i < l.n; i++)
 			EXPECT_EQ(ids[i], l.ids[i]);
+		/* A hook runs programs while it has some, unless disabled. */
+		want = q.prog_cnt > 0 && q.mode != CHECMATE_MODE_DISABLED;
+		if (hook == CHECMATE_HOOK_TASK_PRCTL || hook == CHECMATE_HOOK_BPF)
+			want = 1;
+		EXPECT_EQ(want, l.active) TH_LOG("hook %s", l.hook);
 	}
 }
 

@@ -191,7 +191,7 @@ struct checmate_event {
 	__u32 ctx_size;		/* bytes of ctx used: the hook's ctx size */
 	__u32 reserved;
 	__u8 ctx[CHECMATE_EVENT_CTX_MAX]; /* the hook's context, as the
-					   * program left it */
+					   * program was given it */
 };
 
 /* Hook numbers, passed as expected_attach_type and to prctl. Never renumbered. */

@@ -276,7 +276,13 @@ TEST_F(api, program_of_another_hook_is_einval)
 
 TEST_F(api, unknown_flags_and_args_are_einval)
 {
-	ASSERT_EQ(-1, checmate(CHECMATE_OP_ATTACH, HOOK, self->prog, 1));
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_ATTACH, HOOK, self->prog, 1UL << 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_ATTACH, HOOK, self->prog, 1UL << 31));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_SET_PROG_FLAGS, HOOK, self->prog, 1UL << 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, checmate(CHECMATE_OP_QUERY, HOOK, 0, 33));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, checmate(CHECMATE_OP_RESET, HOOK, 1, 0));
 	EXPECT_EQ(EINVAL, errno);

@@ -1237,6 +1237,69 @@ TEST(event_ring_overflow)
 }
 
 /*
+ * A socket_bind program: for the caller @tgid, a bind to port @from is
+ * rewritten to @to and denied with DENY_ERRNO.
+ */
+static int load_rewrite_and_deny(int tgid, int from, int to)
+{
+	const struct bpf_insn insns[] = {
+		MOV64_REG(6, 1),
+		CALL(BPF_FUNC_get_current_pid_tgid),
+		RSH64_IMM(0, 32),
+		JNE_IMM(0, tgid, 5),
+		LDX_MEM(BPF_W, 2, 6, SOCK_OFF(local_port)),
+		JNE_IMM(2, from, 3),
+		ST_MEM(BPF_W, 6, SOCK_OFF(local_port), to),
+		MOV64_IMM(0, -DENY_ERRNO),
+		EXIT(),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+
+	return load_prog(H(SOCKET_BIND), insns, ARRAY_LEN(insns));
+}
+
+/*
+ * 5. The event's context is the hook's context as the denying program was
+ * given it (the UAPI header): a program that rewrites local_port and
+ * denies shows the port the bind asked for, which its verdict was about,
+ * enforcing or a monitor.
+ */
+TEST(event_ctx_as_the_program_was_given_it)
+{
+	unsigned int hook = H(SOCKET_BIND);
+	int from = free_port(), to = free_port(), prog, efd, n;
+	struct checmate_event got[2];
+	struct checmate_sock_ctx c;
+
+	ASSERT_LT(0, from);
+	ASSERT_LT(0, to);
+	ASSERT_NE(from, to);
+	prog = load_rewrite_and_deny(getpid(), from, to);
+	ASSERT_LE(0, prog) TH_LOG("%s", verifier_log);
+	efd = events_open(O_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, cm_attach(hook, prog));
+	EXPECT_EQ(-1, bound_port(from));
+	ASSERT_EQ(0, set_flags(hook, prog, LOG_ONLY));
+	EXPECT_EQ(from, bound_port(from));
+	ASSERT_EQ(0, cm_detach(hook, prog));
+	n = events_drain(efd, ARRAY_LEN(evbuf));
+	ASSERT_LE(0, n);
+	ASSERT_EQ(2, events_of(n, prog_id(prog), got, 2));
+	EXPECT_EQ(CHECMATE_EVENT_DENIED, got[0].outcome);
+	EXPECT_EQ(CHECMATE_EVENT_LOG_ONLY, got[1].outcome);
+	for (int i = 0; i < 2; i++) {
+		memcpy(&c, got[i].ctx, sizeof(c));
+		EXPECT_EQ(from, c.local_port) TH_LOG("event %d: local_port %u, asked %d",
+						     i, c.local_port, from);
+		EXPECT_EQ(htonl(INADDR_LOOPBACK), c.local_ip4);
+	}
+	close(efd);
+	close(prog);
+}
+
+/*
  * 5. A denial where there is no task (socket_sock_rcv_skb runs in softirq
  * for a loopback datagram): CHECMATE_EVENT_F_NO_TASK, and no pid, uid,
  * comm or cgroup of whichever task the softirq interrupted (the sender's).

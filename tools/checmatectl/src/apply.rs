@@ -321,9 +321,10 @@ pub fn describe(progs: &[OldProg]) -> String {
 }
 
 /// Of the attached programs named as ours, those in the way: a program
-/// another policy holds is not when it or ours is a monitor (`shadow`:
-/// the same object tried in monitor mode beside the enforcing one, or
-/// promoted from it); one that nobody holds always is.
+/// another policy holds is not when it is a monitor, or with `shadow`
+/// (ours is a monitor or attached already: the same object tried in
+/// monitor mode beside the enforcing one, or promoted from it); one that
+/// nobody holds always is.
 pub fn in_the_way(foreign: Vec<OldProg>, shadow: bool) -> Vec<OldProg> {
     foreign
         .into_iter()
@@ -743,10 +744,12 @@ pub fn apply(file: &Path, dry_run: bool) -> Result<Outcome, Error> {
         None => Vec::new(),
     };
     let mine_ids: Vec<u32> = mine.iter().map(|p| p.id).collect();
-    // A monitor beside the enforcing policy of the same object, and its
-    // promotion (flipped to enforce before the old policy is deleted, so
-    // that one of them enforces all along).
-    let shadow = pf.monitor || mine.iter().any(OldProg::log_only);
+    // A monitor beside the enforcing policy of the same object, and, once
+    // attached, its promotion and later applies (flipped to enforce before
+    // the old policy is deleted, so that one of them enforces all along):
+    // only a first load that would enforce beside another policy's copy
+    // is refused.
+    let shadow = pf.monitor || !mine.is_empty();
     refuse_foreign(
         name,
         &in_the_way(attached_by_name(&progs, &mine_ids)?, shadow),

@@ -56,9 +56,8 @@ impl Query {
 
     /// The structure's bytes, to be written.
     fn bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: `self` is writable for its size, every byte is
-        // initialized (`AsBytes`), and any bytes written make a valid
-        // value (`FromBytes`).
+        // Every byte is initialized (`AsBytes`), any bytes are valid (`FromBytes`).
+        // SAFETY: `self` is writable for its size; see above.
         unsafe {
             core::slice::from_raw_parts_mut(
                 (self as *mut Self).cast(),

@@ -106,9 +106,8 @@ struct Guard {
 impl Guard {
     /// Takes the lock. Callers have seen [`READY`] set.
     fn lock() -> Guard {
-        // SAFETY: `READY` was set (callers), so the lock was initialized
-        // by `init`; a raw spinlock may be taken in any context a hook or a
-        // file operation runs in, interrupts off.
+        // A raw spinlock, interrupts off: any context a hook runs in.
+        // SAFETY: `READY` was set (callers), so `init` made the lock.
         let flags = unsafe { bindings::checmate_raw_spin_lock_irqsave(EVENTS.lock.get()) };
         Guard { flags }
     }
@@ -155,9 +154,8 @@ pub(crate) fn init() -> Result {
     for _ in 0..RING {
         slots.push(empty, GFP_KERNEL)?;
     }
-    // SAFETY: called once, before `READY` is set, so nothing else uses the
-    // lock, the wait queue, the work or the ring yet; `wake` matches the
-    // irq_work callback type.
+    // Called once, before `READY` is set: nothing else uses them yet.
+    // SAFETY: first use of all four (above); `wake` is an irq_work callback.
     unsafe {
         bindings::checmate_events_init(
             EVENTS.lock.get(),
@@ -214,9 +212,8 @@ pub(crate) fn push(
         ring.slots[slot] = Record(ev);
         ring.next += 1;
     }
-    // SAFETY: the work was initialized by `init` (`READY`);
-    // irq_work_queue() may be called from any context, and does nothing
-    // if the work is already pending.
+    // irq_work_queue() may be called from any context; a pending work stays.
+    // SAFETY: the work was initialized by `init` (`READY` was set).
     unsafe { bindings::irq_work_queue(EVENTS.work.get()) };
 }
 

@@ -6,6 +6,7 @@
 
 #include <linux/bpf.h>
 #include <linux/bpf-cgroup.h>
+#include <linux/btf.h>
 #include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/filter.h>
@@ -360,4 +361,23 @@ void rust_helper_checmate_event_task(struct checmate_event *ev)
 	rcu_read_lock();
 	ev->cgroup_id = cgroup_id(task_dfl_cgroup(current));
 	rcu_read_unlock();
+}
+
+/*
+ * Never called: puts the UAPI contexts and the event into vmlinux's BTF,
+ * which is made from C debug information (only Rust uses these types), so
+ * that bpftool and checmatectl can decode them by name.
+ */
+void rust_helper_checmate_btf_types(void)
+{
+	BTF_TYPE_EMIT(struct checmate_sock_ctx);
+	BTF_TYPE_EMIT(struct checmate_file_ctx);
+	BTF_TYPE_EMIT(struct checmate_task_ctx);
+	BTF_TYPE_EMIT(struct checmate_mount_ctx);
+	BTF_TYPE_EMIT(struct checmate_inode_ctx);
+	BTF_TYPE_EMIT(struct checmate_unix_ctx);
+	BTF_TYPE_EMIT(struct checmate_cred_ctx);
+	BTF_TYPE_EMIT(struct checmate_exec_ctx);
+	BTF_TYPE_EMIT(struct checmate_kernel_ctx);
+	BTF_TYPE_EMIT(struct checmate_event);
 }

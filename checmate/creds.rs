@@ -210,17 +210,25 @@ pub(crate) unsafe fn task_fix_setuid(
     ctx.new_euid = n.euid.val;
     ctx.new_suid = n.suid.val;
     ctx.new_fsuid = n.fsuid.val;
+    let old = [ctx.uid, ctx.euid, ctx.suid, ctx.fsuid];
     let new = [ctx.new_uid, ctx.new_euid, ctx.new_suid, ctx.new_fsuid];
-    let mut old = [ctx.uid, ctx.euid, ctx.suid, ctx.fsuid];
+    mark_setid_drop(ctx, n, flags, old, new);
+}
+
+/// Marks a set*id change that gains nothing `CHECMATE_CRED_F_DROP`:
+/// every new id is one of the old ones, no capability set grows, and
+/// neither the effective nor the fs id becomes 0. `old` and `new` are the
+/// (real, effective, saved, fs) uids, or gids, of the change.
+fn mark_setid_drop(ctx: &mut CredCtx, n: &cred, flags: c_int, old: [u32; 4], new: [u32; 4]) {
+    let gains_root = becomes_root(old[1], new[1]) || becomes_root(old[3], new[3]);
+    let mut own = old;
     if flags != LSM_SETID_FS {
-        // Only setfsuid() may go back to the old fsuid.
-        old[3] = ctx.uid;
+        // Only setfsuid() and setfsgid() may go back to the old fs id.
+        own[3] = old[0];
     }
     // The capability module, first in the LSM order, has already fixed
     // up the new capability sets (`cap_task_fix_setuid()`).
-    let gains_caps = caps_grow(ctx, n);
-    let gains_root = becomes_root(ctx.euid, ctx.new_euid) || becomes_root(ctx.fsuid, ctx.new_fsuid);
-    if only_own(&new, &old) && !gains_caps && !gains_root {
+    if only_own(&new, &own) && !caps_grow(ctx, n) && !gains_root {
         ctx.info |= bindings::CHECMATE_CRED_F_DROP;
     }
 }
@@ -247,15 +255,9 @@ pub(crate) unsafe fn task_fix_setgid(
     ctx.new_egid = n.egid.val;
     ctx.new_sgid = n.sgid.val;
     ctx.new_fsgid = n.fsgid.val;
+    let old = [ctx.gid, ctx.egid, ctx.sgid, ctx.fsgid];
     let new = [ctx.new_gid, ctx.new_egid, ctx.new_sgid, ctx.new_fsgid];
-    let mut old = [ctx.gid, ctx.egid, ctx.sgid, ctx.fsgid];
-    if flags != LSM_SETID_FS {
-        old[3] = ctx.gid;
-    }
-    let gains_root = becomes_root(ctx.egid, ctx.new_egid) || becomes_root(ctx.fsgid, ctx.new_fsgid);
-    if only_own(&new, &old) && !caps_grow(ctx, n) && !gains_root {
-        ctx.info |= bindings::CHECMATE_CRED_F_DROP;
-    }
+    mark_setid_drop(ctx, n, flags, old, new);
 }
 
 /// Fills the context of the `task_fix_setgroups` LSM hook.

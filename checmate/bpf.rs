@@ -10,7 +10,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::error::from_err_ptr;
-use kernel::ffi::{c_int, c_void};
+use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
 
 /// `struct bpf_verifier_ops` made `Sync` so that it can be a static.
@@ -246,6 +246,33 @@ impl Drop for PinnedToCpu<'_> {
     }
 }
 
+/// A program's entry point and instructions ([`Prog::image`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Image {
+    func: Option<unsafe extern "C" fn(*const c_void, *const bindings::bpf_insn) -> c_uint>,
+    insnsi: *const bindings::bpf_insn,
+}
+
+// SAFETY: the code and instructions of a loaded program, immutable and
+// kept alive by the `Prog` reference held beside the image.
+unsafe impl Send for Image {}
+// SAFETY: as for `Send`: only read.
+unsafe impl Sync for Image {}
+
+/// Are BPF run-time statistics on (`bpf_stats_enabled_key`, sysctl
+/// kernel.bpf_stats_enabled or `BPF_ENABLE_STATS`)? Then programs run
+/// through `bpf_prog_run()`, which counts. Read once per crossing of a
+/// hook: reading the key's count (`static_key_enabled()`) costs a load and
+/// a branch where C has a patched jump.
+#[inline]
+pub(crate) fn stats_enabled() -> bool {
+    // SAFETY: a static key's count is an `atomic_t`, read atomically.
+    let count = unsafe {
+        core::ptr::read_volatile(&raw const bindings::bpf_stats_enabled_key.key.enabled.counter)
+    };
+    count > 0
+}
+
 /// A counted reference to a loaded Checmate program.
 ///
 /// # Invariants
@@ -297,50 +324,58 @@ impl Prog {
         unsafe { (*(*self.0.as_ptr()).aux).id }
     }
 
+    /// The program's entry point, for [`Prog::run`]: taken once, when it
+    /// is attached, since a loaded program's `bpf_func` (its JIT image or
+    /// the interpreter) and `insnsi` are set before it can be attached
+    /// (`bpf_prog_select_runtime()`) and never change after.
+    pub(crate) fn image(&self) -> Image {
+        let prog = self.0.as_ptr();
+        // SAFETY: a valid program (type invariant); the fields read are
+        // fixed once it is loaded (above).
+        unsafe {
+            Image {
+                func: (*prog).bpf_func,
+                insnsi: (*prog)
+                    .__bindgen_anon_1
+                    .__bindgen_anon_2
+                    .as_ref()
+                    .insnsi
+                    .as_ptr(),
+            }
+        }
+    }
+
     /// Runs the program on `ctx`, the context of hook `H`, and returns its
-    /// return value.
+    /// return value. `image` is this program's [`Prog::image`] and
+    /// `stats` [`stats_enabled`], read once per crossing.
     ///
     /// # Safety
     ///
     /// The program must have been verified for hook `H` (its
     /// `expected_attach_type` is `H::HOOK`): the verifier checked its
-    /// context accesses against `H::Ctx` only.
+    /// context accesses against `H::Ctx` only. `image` must be its own.
     #[inline]
-    pub(crate) unsafe fn run<H: HookType>(&self, ctx: &mut H::Ctx, _pin: &PinnedToCpu<'_>) -> u32 {
-        let prog = self.0.as_ptr();
+    pub(crate) unsafe fn run<H: HookType>(
+        &self,
+        image: &Image,
+        stats: bool,
+        ctx: &mut H::Ctx,
+        _pin: &PinnedToCpu<'_>,
+    ) -> u32 {
         let ctx = ctx as *mut H::Ctx as *const c_void;
         // What `bpf_prog_run()` (include/linux/filter.h) does, without its
-        // out-of-line helper: while run-time statistics are on
-        // (`bpf_stats_enabled_key`, sysctl kernel.bpf_stats_enabled or
-        // BPF_ENABLE_STATS), the helper, which counts; otherwise a direct
-        // call of the program's image, as `bpf_dispatcher_nop_func()`
-        // makes. Reading the key's count (`static_key_enabled()`) costs a
-        // load and a branch where C has a patched jump.
-        // SAFETY: a static key's count is an `atomic_t`, read atomically.
-        let stats = unsafe {
-            core::ptr::read_volatile(&raw const bindings::bpf_stats_enabled_key.key.enabled.counter)
-        } > 0;
-        if stats {
-            // SAFETY: a valid program (type invariant) verified for `H`
-            // (caller), `ctx` is `H`'s; the CPU is held while `_pin` lives.
-            return unsafe { bindings::bpf_prog_run(prog, ctx) };
-        }
-        // A loaded program's `bpf_func` (its JIT image or the interpreter)
-        // and `insnsi` are set before it can be attached
-        // (`bpf_prog_select_runtime()`) and never change after.
-        // SAFETY: a valid program verified for `H`, `ctx` is `H`'s, the CPU
-        // is held while `_pin` lives; its image and instructions are fixed.
-        unsafe {
-            let insnsi = (*prog)
-                .__bindgen_anon_1
-                .__bindgen_anon_2
-                .as_ref()
-                .insnsi
-                .as_ptr();
-            match (*prog).bpf_func {
-                Some(func) => func(ctx, insnsi),
-                None => bindings::bpf_prog_run(prog, ctx),
+        // out-of-line helper: while run-time statistics are on, the
+        // helper, which counts; otherwise a direct call of the program's
+        // image, as `bpf_dispatcher_nop_func()` makes.
+        match image.func {
+            Some(func) if !stats => {
+                // SAFETY: the image of a valid program verified for `H`
+                // (caller), `ctx` is `H`'s; the CPU is held while `_pin`
+                // lives.
+                unsafe { func(ctx, image.insnsi) }
             }
+            // SAFETY: as above, through the BPF core's helper.
+            _ => unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx) },
         }
     }
 

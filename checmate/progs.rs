@@ -7,7 +7,7 @@
 //! allocation changes nothing), publish it, and drop the old one, with its
 //! program references, after a grace period.
 
-use crate::bpf::{PinnedToCpu, Prog};
+use crate::bpf::{self, Image, PinnedToCpu, Prog};
 use crate::ctx::{self, Context};
 use crate::hooks::{self, Hook, HookType};
 use crate::rcu::{self, RcuBox, RcuNode};
@@ -104,6 +104,8 @@ impl Mode {
 #[derive(Clone)]
 struct Entry {
     prog: Prog,
+    /// `prog`'s entry point, taken at attach.
+    image: Image,
     stats: Arc<Counters<2>>,
     /// Attached with `CHECMATE_ATTACH_F_LOG_ONLY`: a monitor, whose
     /// denials are reported and never enforced, and whose writes to the
@@ -320,6 +322,7 @@ pub(crate) fn attach(hook: Hook, prog: Prog, log_only: bool) -> Result {
     let mut progs = copy(&st.progs, 1)?;
     progs.push(
         Entry {
+            image: prog.image(),
             prog,
             stats,
             log_only,
@@ -379,6 +382,7 @@ pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
     let stats = Arc::new(Counters::new()?, GFP_KERNEL)?;
     let log_only = st.progs[pos].log_only;
     let mut entry = Some(Entry {
+        image: new.image(),
         prog: new,
         stats,
         log_only,
@@ -541,13 +545,14 @@ where
     // it (`ctx::keep_first_writes`).
     let writable = hook.desc().writable;
     let orig = (!writable.is_empty()).then_some(*ctx);
+    let stats = bpf::stats_enabled();
     for e in array.entries.iter() {
         let before = orig.map(|_| *ctx);
         // `attach` and `replace` take programs through
         // `Prog::from_fd(_, hook)`, which refuses another hook's program.
-        // SAFETY: `e.prog` was verified for `hook` (above) and `ctx` is its
-        // context `H::Ctx`; the CPU is held while `pin` lives.
-        let ret = verdict(unsafe { e.prog.run::<H>(ctx, &pin) });
+        // SAFETY: `e.prog` was verified for `hook` (above), `e.image` is
+        // its own, `ctx` is `H::Ctx`; the CPU is held while `pin` lives.
+        let ret = verdict(unsafe { e.prog.run::<H>(&e.image, stats, ctx, &pin) });
         if let (Some(orig), Some(before)) = (&orig, &before) {
             if e.log_only {
                 // A monitor changes nothing the kernel acts on.

@@ -40,7 +40,8 @@
  * "EGRESS <config> <entries> <instructions per socket+connect+close>",
  * "MEM <lsm> <step> <attaches> <meminfo field> <kB>",
  * "MACRO <config> <phase> <rep> <instructions>", "OPHOOKS <op> <hook>...",
- * "CROSS <op> <hook> <runs> <iterations>" and "INFO <key> <value>".
+ * "CROSS <op> <hook> <runs> <iterations>", "IDLE <config> <op> <ns>" and
+ * "INFO <key> <value>".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -481,16 +482,28 @@ static void print_ophooks(void)
 	}
 }
 
+static long long idle_ns(void);
+
+/*
+ * One operation, timed; guest time the CPU spent idle meanwhile (waiting
+ * for a worker or a grace period, counted in ticks) is reported apart:
+ * "IDLE <config> <op> <idle ns per op>".
+ */
 static void measure_op(const char *config, size_t o)
 {
-	long long t0;
+	long long t0, t1, i0;
 
 	for (int i = 0; i < ops[o].iters / 10; i++)
 		ops[o].fn();
+	i0 = idle_ns();
 	t0 = now();
 	for (int i = 0; i < ops[o].iters; i++)
 		ops[o].fn();
-	printf("BENCH %s %s %lld\n", config, ops[o].name, (now() - t0) / ops[o].iters);
+	t1 = now();
+	i0 = idle_ns() - i0;
+	printf("BENCH %s %s %lld\n", config, ops[o].name, (t1 - t0) / ops[o].iters);
+	if (i0)
+		printf("IDLE %s %s %lld\n", config, ops[o].name, i0 / ops[o].iters);
 	fflush(stdout);
 }
 
@@ -1013,9 +1026,12 @@ static void memory(int bpf)
 	const char *lsm = bpf ? "bpf-lsm" : "checmate";
 	static int fds[NNAMED][MEM_PROGS], links[NNAMED][MEM_PROGS];
 	int usable[NNAMED] = { 0 }, nhooks = 0, n;
-	struct rlimit rl = { 4096, 4096 };
+	struct rlimit rl = { 16384, 16384 };
 
-	/* Over a thousand programs, each an fd. */
+	/*
+	 * MEM_PROGS programs on each of some 65 hooks, each an fd, and as
+	 * many BPF LSM links: over 4,096.
+	 */
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		die("RLIMIT_NOFILE");
 	for (int h = 1; h < NNAMED; h++) {

@@ -15,7 +15,7 @@ import sys
 import curves
 
 raw, dest = sys.argv[1], sys.argv[2]
-bench, info, ophooks, cross, lsms = {}, {}, {}, {}, {}
+bench, info, ophooks, cross, lsms, idle_wait = {}, {}, {}, {}, {}, {}
 lines = open(raw).read().splitlines()
 for line in lines:
     parts = line.split()
@@ -29,6 +29,8 @@ for line in lines:
         ophooks[parts[1]] = parts[2:]
     elif parts[0] == "CROSS":
         cross.setdefault(parts[1], {})[parts[2]] = int(parts[3]) / int(parts[4])
+    elif parts[0] == "IDLE":
+        idle_wait.setdefault(parts[1], {})[parts[2]] = int(parts[3])
     elif parts[0] == "LSM":
         lsms[parts[1]] = parts[2] if len(parts) > 2 else ""
 
@@ -86,9 +88,14 @@ for op in ops:
     bpf1, bpf8 = row["bpf-lsm"]["one"], row["bpf-lsm"]["eight"]
     row["ratio_1"] = round(row["checmate"]["one"] / bpf1, 2) if bpf1 else None
     row["ratio_8"] = round(row["checmate"]["eight"] / bpf8, 2) if bpf8 else None
-    if op in boot_noisy:
+    # An idle row further from baseline than half of what one program
+    # costs leaves nothing to compare in this run.
+    idle_off = abs(row["checmate"]["idle"]) > abs(row["checmate"]["one"]) / 2
+    if op in boot_noisy or idle_off:
         quiet = [bench[c][op] for c in ("baseline", "checmate-idle", "bpf-lsm-idle")]
-        row = {"hooks": row["hooks"], "noise": max(quiet) - min(quiet)}
+        row = {"hooks": row["hooks"], "noise": max(quiet) - min(quiet),
+               "always_noisy": op in boot_noisy,
+               "idle_wait_ns": {c: idle_wait[c][op] for c in idle_wait if op in idle_wait[c]}}
     summary[op] = row
 
 # Configuration 8: one realistic policy on socket_connect (the egress
@@ -119,16 +126,19 @@ if "idle-checmate" in bench and "idle-nochecmate" in bench:
                 "always_on": [h for h in ALWAYS_ON if h in cross.get(op, {})],
             }
     resolved = [op for op in ops if op in idle["ops"] and op not in boot_noisy]
+    disturbed = [op for op in resolved if "noise" in summary[op]]
 
     def most(key):
         """The resolved operation whose idle figure @key is largest either way."""
-        have = [op for op in resolved if idle["ops"][op][key] is not None]
+        have = [op for op in resolved if idle["ops"][op][key] is not None
+                and not (key == "capability_diff" and op in disturbed)]
         if not have:
             return None
         op = max(have, key=lambda o: abs(idle["ops"][o][key]))
         return {"op": op, "value": idle["ops"][op][key]}
 
     idle["resolved_max"] = {k: most(k) for k in ("diff", "boot_to_boot", "capability_diff")}
+    idle["disturbed"] = disturbed
     idle["table_ops_crossing_always_on"] = [op for op in ops
                                             if any(h in cross.get(op, {}) for h in ALWAYS_ON)]
 
@@ -245,11 +255,19 @@ def write_main(f):
                "each further program, per run", "note"], rows)
     for op in ops:
         s = summary[op]
-        if "noise" in s:
+        if "noise" in s and s["always_noisy"]:
             f.write(f"- ``{op}`` costs about {base[op]:,} instructions, and the runs with "
                     f"nothing attached (baseline, both idle rows) are already "
                     f"{s['noise']:,} apart, more than the programs cost: the row is shown, "
                     f"not compared.\n")
+        elif "noise" in s:
+            f.write(f"- ``{op}``: in this run the idle rows are {s['noise']:,} apart from "
+                    f"baseline, more than half of what one program costs: the row is "
+                    f"shown, not compared.\n")
+        if "noise" in s and s["idle_wait_ns"]:
+            f.write(f"  The CPU waited idle during some of its measurements (guest ns per "
+                    f"operation, counted in ticks: "
+                    + ", ".join(f"{c} {v:,}" for c, v in s["idle_wait_ns"].items()) + ").\n")
         extra = summary[op].get("crossed_without_programs")
         if extra:
             f.write(f"- ``{op}`` also crosses {', '.join(f'``{h}``' for h in extra)}, "
@@ -300,6 +318,9 @@ def write_main(f):
                        f"``{op}`` ({summary[op]['checmate']['first_program_over_idle']:+d} "
                        f"against {summary[op]['bpf-lsm']['first_program_over_idle']:+d})"
                        for op in above))
+                + (f" (not compared in this run: "
+                   f"{', '.join(f'``{op}``' for op in ops if 'noise' in summary[op])})"
+                   if any('noise' in summary[op] for op in ops) else "")
                 + ".\n")
         if idle and idle["resolved_max"]["diff"]:
             m = idle["resolved_max"]
@@ -359,6 +380,9 @@ def write_idle(f):
         if m["capability_diff"]:
             f.write(f"; with ``lsm=capability`` as the only other LSM, by at most "
                     f"{abs(m['capability_diff']['value'])} (``{m['capability_diff']['op']}``)")
+        if idle["disturbed"]:
+            f.write(f" (leaving out {', '.join(f'``{o}``' for o in idle['disturbed'])}, "
+                    f"whose idle row in that boot was disturbed: see above)")
         f.write(". Beside the two hooks, Checmate keeps a 4-byte part of the LSM task "
                 "blob (``admin.rs``): with ``lsm=capability,checmate`` it makes fork "
                 "allocate a blob that ``lsm=capability`` does not; in the default list "
@@ -374,7 +398,8 @@ if len(sys.argv) > 3:
 if len(sys.argv) > 5:
     curves.write_rst(curves_data, sys.argv[4], sys.argv[5])
 json.dump({"method": "QEMU TCG -icount shift=0,sleep=off, 1 vCPU; instructions per op",
-           "table": table, "summary": summary, "idle": idle, "info": info, **curves_data},
+           "table": table, "summary": summary, "idle": idle, "idle_wait_ns": idle_wait,
+           "info": info, **curves_data},
           open(dest, "w"), indent=2)
 print()
 print(f"JSON: {dest}")

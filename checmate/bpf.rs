@@ -249,7 +249,7 @@ impl Drop for PinnedToCpu<'_> {
 /// A program's entry point and instructions ([`Prog::image`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Image {
-    func: Option<unsafe extern "C" fn(*const c_void, *const bindings::bpf_insn) -> c_uint>,
+    func: unsafe extern "C" fn(*const c_void, *const bindings::bpf_insn) -> c_uint,
     insnsi: *const bindings::bpf_insn,
 }
 
@@ -327,27 +327,28 @@ impl Prog {
     /// The program's entry point, for [`Prog::run`]: taken once, when it
     /// is attached, since a loaded program's `bpf_func` (its JIT image or
     /// the interpreter) and `insnsi` are set before it can be attached
-    /// (`bpf_prog_select_runtime()`) and never change after.
-    pub(crate) fn image(&self) -> Image {
+    /// (`bpf_prog_select_runtime()`) and never change after. `EINVAL` for
+    /// a program without one, which a loaded program never is.
+    pub(crate) fn image(&self) -> Result<Image> {
         let prog = self.0.as_ptr();
         // SAFETY: a valid program (type invariant); the fields read are
         // fixed once it is loaded (above).
         unsafe {
-            Image {
-                func: (*prog).bpf_func,
+            Ok(Image {
+                func: (*prog).bpf_func.ok_or(EINVAL)?,
                 insnsi: (*prog)
                     .__bindgen_anon_1
                     .__bindgen_anon_2
                     .as_ref()
                     .insnsi
                     .as_ptr(),
-            }
+            })
         }
     }
 
     /// Runs the program on `ctx`, the context of hook `H`, and returns its
-    /// return value. `image` is this program's [`Prog::image`] and
-    /// `stats` [`stats_enabled`], read once per crossing.
+    /// return value. `image` is this program's [`Prog::image`] and `STATS`
+    /// [`stats_enabled`], read once per crossing.
     ///
     /// # Safety
     ///
@@ -355,10 +356,9 @@ impl Prog {
     /// `expected_attach_type` is `H::HOOK`): the verifier checked its
     /// context accesses against `H::Ctx` only. `image` must be its own.
     #[inline]
-    pub(crate) unsafe fn run<H: HookType>(
+    pub(crate) unsafe fn run<H: HookType, const STATS: bool>(
         &self,
         image: &Image,
-        stats: bool,
         ctx: &mut H::Ctx,
         _pin: &PinnedToCpu<'_>,
     ) -> u32 {
@@ -367,15 +367,13 @@ impl Prog {
         // out-of-line helper: while run-time statistics are on, the
         // helper, which counts; otherwise a direct call of the program's
         // image, as `bpf_dispatcher_nop_func()` makes.
-        match image.func {
-            Some(func) if !stats => {
-                // SAFETY: the image of a valid program verified for `H`
-                // (caller), `ctx` is `H`'s; the CPU is held while `_pin`
-                // lives.
-                unsafe { func(ctx, image.insnsi) }
-            }
-            // SAFETY: as above, through the BPF core's helper.
-            _ => unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx) },
+        if STATS {
+            // SAFETY: a valid program verified for `H` (caller), `ctx` is
+            // `H`'s; the CPU is held while `_pin` lives.
+            unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx) }
+        } else {
+            // SAFETY: as above, and `image` is this program's (caller).
+            unsafe { (image.func)(ctx, image.insnsi) }
         }
     }
 

@@ -32,6 +32,7 @@ unsafe fn from_inode(ctx: &mut FileCtx, inode: *const bindings::inode) {
 /// # Safety
 ///
 /// `file` must be an open file, held by the caller.
+#[inline]
 unsafe fn from_file(ctx: &mut FileCtx, file: *const bindings::file) {
     // SAFETY: an open file holds its inode, its mount and, through the
     // mount, its superblock.

@@ -322,7 +322,7 @@ pub(crate) fn attach(hook: Hook, prog: Prog, log_only: bool) -> Result {
     let mut progs = copy(&st.progs, 1)?;
     progs.push(
         Entry {
-            image: prog.image(),
+            image: prog.image()?,
             prog,
             stats,
             log_only,
@@ -382,7 +382,7 @@ pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
     let stats = Arc::new(Counters::new()?, GFP_KERNEL)?;
     let log_only = st.progs[pos].log_only;
     let mut entry = Some(Entry {
-        image: new.image(),
+        image: new.image()?,
         prog: new,
         stats,
         log_only,
@@ -543,51 +543,91 @@ where
     let pin = PinnedToCpu::new(&guard);
     // Hooks with writable fields: the first program to change a field owns
     // it (`ctx::keep_first_writes`).
-    let writable = hook.desc().writable;
-    let orig = (!writable.is_empty()).then_some(*ctx);
-    let stats = bpf::stats_enabled();
+    let orig = (!hook.desc().writable.is_empty()).then_some(*ctx);
+    // One walk for each value of a branch that does not change during it.
+    if bpf::stats_enabled() {
+        walk::<H, true>(array, reg, ctx, orig.as_ref(), &pin)
+    } else {
+        walk::<H, false>(array, reg, ctx, orig.as_ref(), &pin)
+    }
+}
+
+/// The walk of [`run`]: the programs of `array` in order, with run-time
+/// statistics if `STATS`; `orig` is the context as filled if the hook has
+/// writable fields.
+#[inline(always)]
+fn walk<H: HookType, const STATS: bool>(
+    array: &ProgArray,
+    reg: &Registry,
+    ctx: &mut H::Ctx,
+    orig: Option<&H::Ctx>,
+    pin: &PinnedToCpu<'_>,
+) -> c_int
+where
+    H::Ctx: Describe,
+{
     for e in array.entries.iter() {
         let before = orig.map(|_| *ctx);
         // `attach` and `replace` take programs through
         // `Prog::from_fd(_, hook)`, which refuses another hook's program.
-        // SAFETY: `e.prog` was verified for `hook` (above), `e.image` is
-        // its own, `ctx` is `H::Ctx`; the CPU is held while `pin` lives.
-        let ret = verdict(unsafe { e.prog.run::<H>(&e.image, stats, ctx, &pin) });
-        if let (Some(orig), Some(before)) = (&orig, &before) {
+        // SAFETY: `e.prog` was verified for `H` (above), `e.image` is its
+        // own, `ctx` is `H::Ctx`; the CPU is held while `pin` lives.
+        let raw = unsafe { e.prog.run::<H, STATS>(&e.image, ctx, pin) };
+        if let (Some(orig), Some(before)) = (orig, &before) {
             if e.log_only {
                 // A monitor changes nothing the kernel acts on.
                 *ctx = *before;
             } else {
-                ctx::keep_first_writes(ctx, before, orig, writable);
+                ctx::keep_first_writes(ctx, before, orig, H::HOOK.desc().writable);
             }
         }
         e.stats.inc(RUNS);
-        if ret != 0 {
-            e.stats.inc(DENIALS);
-            reg.stats.inc(2 * hook.index() + DENIALS);
-            // A monitor, log-only mode, or an operation a denial must not
-            // stop.
-            let outcome = if e.log_only || !array.enforce {
-                report::Outcome::LogOnly
-            } else if !ctx.enforceable() {
-                report::Outcome::Drop
-            } else {
-                report::Outcome::Denied
-            };
-            let audit = e.log_only || array.report || !ctx.enforceable();
+        if raw != 0 {
             // The context as the program was given it.
             let seen = before.as_ref().unwrap_or(&*ctx);
-            report::denial(hook, e.prog.id(), ret, outcome, e.log_only, audit, seen);
-            if e.log_only {
-                // The programs after a monitor run as if it had allowed.
-                continue;
+            if let Some(ret) = denied::<H>(array, reg, e, verdict(raw), seen) {
+                return ret;
             }
-            return if matches!(outcome, report::Outcome::Denied) {
-                ret
-            } else {
-                0
-            };
         }
     }
     0
+}
+
+/// Counts and reports the denial `ret` of `e` on `ctx`, as the program was
+/// given it, and says what the hook returns: `None` if the walk goes on
+/// (a monitor), `Some` of the hook's return value otherwise.
+#[cold]
+#[inline(never)]
+fn denied<H: HookType>(
+    array: &ProgArray,
+    reg: &Registry,
+    e: &Entry,
+    ret: c_int,
+    ctx: &H::Ctx,
+) -> Option<c_int>
+where
+    H::Ctx: Describe,
+{
+    let hook = H::HOOK;
+    e.stats.inc(DENIALS);
+    reg.stats.inc(2 * hook.index() + DENIALS);
+    // A monitor, log-only mode, or an operation a denial must not stop.
+    let outcome = if e.log_only || !array.enforce {
+        report::Outcome::LogOnly
+    } else if !ctx.enforceable() {
+        report::Outcome::Drop
+    } else {
+        report::Outcome::Denied
+    };
+    let audit = e.log_only || array.report || !ctx.enforceable();
+    report::denial(hook, e.prog.id(), ret, outcome, e.log_only, audit, ctx);
+    if e.log_only {
+        // The programs after a monitor run as if it had allowed.
+        return None;
+    }
+    Some(if matches!(outcome, report::Outcome::Denied) {
+        ret
+    } else {
+        0
+    })
 }

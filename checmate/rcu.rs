@@ -6,7 +6,7 @@
 
 use core::marker::PhantomData;
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 
@@ -18,18 +18,44 @@ pub(crate) struct ReadGuard(PhantomData<*mut ()>);
 /// Enters an RCU read-side critical section.
 #[inline]
 pub(crate) fn read_lock() -> ReadGuard {
+    // Where `rcu_read_lock()` is only `barrier()`: RCU is not preemptible
+    // (`__rcu_read_lock()` is `preempt_disable()`), there is no preemption
+    // count to raise and no lockdep map to acquire.
+    #[cfg(not(any(CONFIG_PREEMPT_RCU, CONFIG_PREEMPT_COUNT, CONFIG_DEBUG_LOCK_ALLOC)))]
+    compiler_fence(Ordering::SeqCst);
+    // Everywhere else, the C function itself.
+    #[cfg(any(CONFIG_PREEMPT_RCU, CONFIG_PREEMPT_COUNT, CONFIG_DEBUG_LOCK_ALLOC))]
     // SAFETY: `rcu_read_lock()` may be called in any context; the matching
     // `rcu_read_unlock()` runs when the returned guard is dropped.
-    unsafe { bindings::rcu_read_lock() };
+    unsafe {
+        bindings::rcu_read_lock()
+    };
     ReadGuard(PhantomData)
 }
 
 impl Drop for ReadGuard {
     #[inline]
     fn drop(&mut self) {
+        // As in `read_lock`: `rcu_read_unlock()` is only `barrier()` there,
+        // unless strict grace periods make it report a quiescent state.
+        #[cfg(not(any(
+            CONFIG_PREEMPT_RCU,
+            CONFIG_PREEMPT_COUNT,
+            CONFIG_DEBUG_LOCK_ALLOC,
+            CONFIG_RCU_STRICT_GRACE_PERIOD
+        )))]
+        compiler_fence(Ordering::SeqCst);
+        #[cfg(any(
+            CONFIG_PREEMPT_RCU,
+            CONFIG_PREEMPT_COUNT,
+            CONFIG_DEBUG_LOCK_ALLOC,
+            CONFIG_RCU_STRICT_GRACE_PERIOD
+        ))]
         // SAFETY: the guard was created by `read_lock()`, which entered the
         // critical section that this ends.
-        unsafe { bindings::rcu_read_unlock() };
+        unsafe {
+            bindings::rcu_read_unlock()
+        };
     }
 }
 

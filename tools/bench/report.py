@@ -211,7 +211,9 @@ def rst_table(f, title, header, rows, widths=None):
         f.write(f"   :widths: {' '.join(map(str, widths))}\n")
     f.write("\n")
     for r in [header] + rows:
-        f.write(f"   * - {r[0]}\n" + "".join(f"     - {x}\n" for x in r[1:]))
+        # An empty cell is a bare "-": no trailing whitespace.
+        f.write(f"   * - {r[0]}\n" + "".join(f"     - {x}\n" if x else "     -\n"
+                                            for x in r[1:]))
     f.write("\n")
 
 

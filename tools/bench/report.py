@@ -399,6 +399,11 @@ if len(sys.argv) > 3:
         write_main(f)
 if len(sys.argv) > 5:
     curves.write_rst(curves_data, sys.argv[4], sys.argv[5])
+# No blank line at the end of a generated include (git apply and
+# checkpatch flag one in the patch series).
+for path in sys.argv[3:5]:
+    text = open(path).read()
+    open(path, "w").write(text.rstrip("\n") + "\n")
 json.dump({"method": "QEMU TCG -icount shift=0,sleep=off, 1 vCPU; instructions per op",
            "table": table, "summary": summary, "idle": idle, "idle_wait_ns": idle_wait,
            "info": info, **curves_data},

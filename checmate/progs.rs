@@ -13,7 +13,7 @@ use crate::hooks::{self, Hook, HookType};
 use crate::rcu::{self, RcuBox, RcuNode};
 use crate::report::{self, Describe};
 use crate::seal::{self, HeldMap};
-use crate::stats::Counters;
+use crate::stats::{Counters, Slot};
 use crate::switch;
 use core::ffi::c_int;
 use core::pin::Pin;
@@ -120,6 +120,8 @@ const DENIALS: usize = 1;
 /// The programs the hot path runs for one hook, and how.
 struct ProgArray {
     entries: KVec<Entry>,
+    /// The hook's count of crossings that ran programs, in the registry.
+    runs: Slot<'static>,
     /// Denials take effect (not LOG_ONLY).
     enforce: bool,
     /// Denials are reported.
@@ -225,8 +227,10 @@ fn prepare(st: &HookState, progs: &KVec<Entry>) -> Result<Option<KBox<RcuNode<Pr
     if st.mode == Mode::Disabled || progs.is_empty() {
         return Ok(None);
     }
+    let reg = registry().ok_or(ENODEV)?;
     Ok(Some(RcuNode::new(ProgArray {
         entries: copy(progs, 0)?,
+        runs: reg.stats.slot(2 * st.hook.index() + RUNS).ok_or(EINVAL)?,
         enforce: st.mode != Mode::LogOnly,
         report: st.audit || st.mode == Mode::LogOnly,
     })?))
@@ -399,9 +403,12 @@ pub(crate) fn replace(hook: Hook, new: Prog, old: &Prog) -> Result {
 }
 
 /// Makes `prog` on `hook` a monitor (`log_only`) or an enforcing program,
-/// in one publication; its counters stay. Starting to enforce is allowed
-/// in every mode, locked or not, as attaching would be; becoming a monitor
-/// only where detaching is (`EPERM` otherwise). `ENOENT` if `prog` is not
+/// in one publication; its counters stay. A monitor that starts enforcing
+/// moves to the end of the hook's list, where attaching it would put it,
+/// and only where attaching is allowed: otherwise it would decide before
+/// programs attached (and locked) after it, and own the writable fields
+/// they set (`ctx::keep_first_writes`). Becoming a monitor is allowed only
+/// where detaching is. `EPERM` otherwise; `ENOENT` if `prog` is not
 /// attached there.
 pub(crate) fn set_prog_flags(hook: Hook, prog: &Prog, log_only: bool) -> Result {
     let mut st = state(hook)?.lock();
@@ -413,11 +420,27 @@ pub(crate) fn set_prog_flags(hook: Hook, prog: &Prog, log_only: bool) -> Result 
     if st.progs[pos].log_only == log_only {
         return Ok(());
     }
-    if log_only && (st.locked || !st.mode.may_detach()) {
+    let allowed = if log_only {
+        !st.locked && st.mode.may_detach()
+    } else {
+        st.mode.may_attach()
+    };
+    if !allowed {
         return Err(EPERM);
     }
-    let mut progs = copy(&st.progs, 0)?;
-    progs[pos].log_only = log_only;
+    let mut progs = KVec::with_capacity(st.progs.len(), GFP_KERNEL)?;
+    for (i, e) in st.progs.iter().enumerate() {
+        if log_only || i != pos {
+            progs.push(e.clone(), GFP_KERNEL)?;
+        }
+    }
+    if log_only {
+        progs[pos].log_only = true;
+    } else {
+        let mut e = st.progs[pos].clone();
+        e.log_only = false;
+        progs.push(e, GFP_KERNEL)?;
+    }
     publish(&mut st, progs)
 }
 
@@ -535,20 +558,16 @@ where
     let Some(array) = PUBLISHED[hook.index()].get(&guard) else {
         return 0;
     };
-    // The registry exists once a program could be attached.
-    let Some(reg) = registry() else {
-        return 0;
-    };
-    reg.stats.inc(2 * hook.index() + RUNS);
+    array.runs.inc();
     let pin = PinnedToCpu::new(&guard);
     // Hooks with writable fields: the first program to change a field owns
     // it (`ctx::keep_first_writes`).
     let orig = (!hook.desc().writable.is_empty()).then_some(*ctx);
     // One walk for each value of a branch that does not change during it.
     if bpf::stats_enabled() {
-        walk::<H, true>(array, reg, ctx, orig.as_ref(), &pin)
+        walk::<H, true>(array, ctx, orig.as_ref(), &pin)
     } else {
-        walk::<H, false>(array, reg, ctx, orig.as_ref(), &pin)
+        walk::<H, false>(array, ctx, orig.as_ref(), &pin)
     }
 }
 
@@ -558,7 +577,6 @@ where
 #[inline(always)]
 fn walk<H: HookType, const STATS: bool>(
     array: &ProgArray,
-    reg: &Registry,
     ctx: &mut H::Ctx,
     orig: Option<&H::Ctx>,
     pin: &PinnedToCpu<'_>,
@@ -585,7 +603,7 @@ where
         if raw != 0 {
             // The context as the program was given it.
             let seen = before.as_ref().unwrap_or(&*ctx);
-            if let Some(ret) = denied::<H>(array, reg, e, verdict(raw), seen) {
+            if let Some(ret) = denied::<H>(array, e, verdict(raw), seen) {
                 return ret;
             }
         }
@@ -598,19 +616,16 @@ where
 /// (a monitor), `Some` of the hook's return value otherwise.
 #[cold]
 #[inline(never)]
-fn denied<H: HookType>(
-    array: &ProgArray,
-    reg: &Registry,
-    e: &Entry,
-    ret: c_int,
-    ctx: &H::Ctx,
-) -> Option<c_int>
+fn denied<H: HookType>(array: &ProgArray, e: &Entry, ret: c_int, ctx: &H::Ctx) -> Option<c_int>
 where
     H::Ctx: Describe,
 {
     let hook = H::HOOK;
     e.stats.inc(DENIALS);
-    reg.stats.inc(2 * hook.index() + DENIALS);
+    // The registry exists: `array` was made from it (`prepare`).
+    if let Some(reg) = registry() {
+        reg.stats.inc(2 * hook.index() + DENIALS);
+    }
     // A monitor, log-only mode, or an operation a denial must not stop.
     let outcome = if e.log_only || !array.enforce {
         report::Outcome::LogOnly

@@ -2,6 +2,7 @@
 //! Per-CPU counters: the hot path increments its CPU's copy (no shared
 //! atomic per crossing); readers sum the copies.
 
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::prelude::*;
@@ -39,30 +40,21 @@ impl<const N: usize> Counters<N> {
     /// Adds one to counter `i` of this CPU. Callable in any context.
     #[inline]
     pub(crate) fn inc(&self, i: usize) {
-        if i >= N {
-            return;
+        if let Some(slot) = self.slot(i) {
+            slot.inc();
         }
-        // On x86-64 SMP, inline what this_cpu_inc() emits rather than call
-        // the helper: this is on the hot path, once per program run.
-        // `ptr` is a live per-CPU allocation (type invariant) and `i` is in
-        // bounds, so `ptr + i` is the offset of counter `i` from each CPU's
-        // per-CPU base, which %gs holds. One `incq` with a %gs operand is the
-        // whole of this_cpu_inc().
-        #[cfg(all(target_arch = "x86_64", CONFIG_SMP))]
-        // SAFETY: `ptr + i` is a per-CPU address of this counter (above); a single instruction,
-        // split by neither preemption nor an interrupt, touching only this CPU's copy.
-        unsafe {
-            core::arch::asm!(
-                "incq %gs:({0})",
-                in(reg) self.ptr.as_ptr().wrapping_add(i),
-                options(att_syntax, nostack)
-            )
-        };
-        #[cfg(not(all(target_arch = "x86_64", CONFIG_SMP)))]
-        // SAFETY: `ptr` is live (type invariant) and `i` in bounds.
-        unsafe {
-            bindings::checmate_this_cpu_inc(self.ptr.as_ptr(), i)
-        };
+    }
+
+    /// Counter `i`, to be incremented with no indexing, while `self`
+    /// lives; `None` if `i >= N`.
+    #[inline]
+    pub(crate) fn slot(&self, i: usize) -> Option<Slot<'_>> {
+        // INVARIANT: `ptr` is live while `self` is (type invariant), which
+        // the lifetime ties the slot to, and `i < N`.
+        (i < N).then(|| Slot {
+            ptr: self.ptr.as_ptr().wrapping_add(i),
+            _counters: PhantomData,
+        })
     }
 
     /// The sum of counter `i` over every possible CPU.
@@ -89,6 +81,51 @@ impl<const N: usize> Counters<N> {
             total += unsafe { core::ptr::read_volatile(copy.add(i)) };
         }
         total
+    }
+}
+
+/// One per-CPU counter of a [`Counters`] ([`Counters::slot`]).
+///
+/// # Invariants
+///
+/// `ptr` is the per-CPU address of one `u64` of a live [`Counters`]
+/// allocation, which outlives `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct Slot<'a> {
+    ptr: *mut u64,
+    _counters: PhantomData<&'a ()>,
+}
+
+// SAFETY: as for `Counters`: incrementing touches only the running CPU's
+// copy, with one instruction or this_cpu_inc().
+unsafe impl Send for Slot<'_> {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Slot<'_> {}
+
+impl Slot<'_> {
+    /// Adds one to this CPU's copy. Callable in any context.
+    #[inline]
+    pub(crate) fn inc(&self) {
+        // On x86-64 SMP, inline what this_cpu_inc() emits rather than call
+        // the helper: this is on the hot path. `ptr` is the offset of the
+        // counter from each CPU's per-CPU base, which %gs holds (type
+        // invariant). One `incq` with a %gs operand is all of this_cpu_inc().
+        #[cfg(all(target_arch = "x86_64", CONFIG_SMP))]
+        // SAFETY: `ptr` is a per-CPU address of a live counter (above); a single instruction,
+        // split by neither preemption nor an interrupt, touching only this CPU's copy.
+        unsafe {
+            core::arch::asm!(
+                "incq %gs:({0})",
+                in(reg) self.ptr,
+                options(att_syntax, nostack)
+            )
+        };
+        #[cfg(not(all(target_arch = "x86_64", CONFIG_SMP)))]
+        // SAFETY: `ptr` is counter 0 of a live per-CPU allocation
+        // (type invariant).
+        unsafe {
+            bindings::checmate_this_cpu_inc(self.ptr, 0)
+        };
     }
 }
 

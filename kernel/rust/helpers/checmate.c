@@ -357,7 +357,12 @@ void rust_helper_checmate_event_task(struct checmate_event *ev)
 	ev->pid = task_tgid_nr(current);
 	ev->tid = task_pid_nr(current);
 	ev->uid = from_kuid_munged(&init_user_ns, current_euid());
-	get_task_comm(ev->comm, current);
+	/*
+	 * Not get_task_comm(): it takes task_lock(current), which hooks such
+	 * as capable() may run under (do_prlimit(), ptrace_may_access()).
+	 * Unlocked, as audit reads it; a concurrent rename may tear it.
+	 */
+	strscpy_pad(ev->comm, current->comm);
 	rcu_read_lock();
 	ev->cgroup_id = cgroup_id(task_dfl_cgroup(current));
 	rcu_read_unlock();

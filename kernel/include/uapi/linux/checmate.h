@@ -65,11 +65,12 @@
  * CHECMATE_OP_SET_PROG_FLAGS hook, prog_fd, flags: change the
  *                         CHECMATE_ATTACH_F_* flags of an attached program
  *                         in one publication. Clearing LOG_ONLY (the
- *                         program starts enforcing) is allowed in every
- *                         mode, locked or not, as attaching it would be;
- *                         setting it is allowed where DETACH is (EPERM
- *                         otherwise). ENOENT if the program is not
- *                         attached there
+ *                         program starts enforcing) is allowed where
+ *                         ATTACH is, locked or not, and moves the program
+ *                         to the end of the hook's list, where attaching
+ *                         it would put it; setting it is allowed where
+ *                         DETACH is (EPERM otherwise). ENOENT if the
+ *                         program is not attached there
  *
  * Every operation needs CAP_SYS_ADMIN in the initial user namespace.
  */

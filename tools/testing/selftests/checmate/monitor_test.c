@@ -19,7 +19,8 @@
  * or fewer than CHECMATE_EVENTS_RING events, a hook left switched on
  * without programs: each is an EXPECT or ASSERT below.
  *
- * The last two tests lock task_setnice and freeze task_setscheduler until
+ * Two tests (set_prog_flags_on_a_locked_hook, set_prog_flags_in_frozen_modes)
+ * lock task_setnice and freeze task_setscheduler until
  * reboot (no other test locks them or uses them after this one): run
  * before lock_test, as run_all.sh does; run again in the same boot they
  * skip. Programs deny only this test's processes.
@@ -571,6 +572,41 @@ TEST(log_only_writes_are_discarded)
 	ASSERT_EQ(0, cm_detach(hook, w1));
 	close(w1);
 	close(w2);
+}
+
+/*
+ * 2b. A monitor that starts enforcing moves to the end of the list, where
+ * attaching it would put it: it cannot take a writable field from a
+ * program attached after it (and maybe locked since). On the kernel that
+ * kept its place, the bind got the monitor's port.
+ */
+TEST(enforcing_monitor_moves_last)
+{
+	unsigned int hook = H(SOCKET_BIND);
+	int from = free_port(), to_m = free_port(), to_p = free_port();
+	int m, p;
+
+	ASSERT_LT(0, from);
+	ASSERT_LT(0, to_m);
+	ASSERT_LT(0, to_p);
+	ASSERT_NE(to_m, to_p);
+	ASSERT_NE(from, to_m);
+	ASSERT_NE(from, to_p);
+	m = load_port_rewrite(getpid(), from, to_m);
+	p = load_port_rewrite(getpid(), from, to_p);
+	ASSERT_LE(0, m) TH_LOG("%s", verifier_log);
+	ASSERT_LE(0, p);
+	ASSERT_EQ(0, attach_flags(hook, m, LOG_ONLY));
+	ASSERT_EQ(0, cm_attach(hook, p));
+	EXPECT_EQ(to_p, bound_port(from));
+	ASSERT_EQ(0, set_flags(hook, m, 0));
+	/* p decided first, and keeps the field. */
+	EXPECT_EQ(to_p, bound_port(from));
+	ASSERT_EQ(0, cm_detach(hook, p));
+	EXPECT_EQ(to_m, bound_port(from));
+	ASSERT_EQ(0, cm_detach(hook, m));
+	close(m);
+	close(p);
 }
 
 /*
@@ -1543,14 +1579,48 @@ TEST(set_prog_flags_in_frozen_modes)
 	ASSERT_EQ(0, checmate(CHECMATE_OP_SET_MODE, hook, CHECMATE_MODE_READ_ONLY, 0));
 	EXPECT_EQ(-1, set_flags(hook, allow, LOG_ONLY));
 	EXPECT_EQ(EPERM, errno);
+	/* Read-only: no attach, so no monitor starts enforcing either. */
+	EXPECT_EQ(-1, set_flags(hook, r, 0));
+	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(LOG_ONLY, flags_of(hook, prog_id(r)));
-	EXPECT_EQ(0, set_flags(hook, r, 0)) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(0, flags_of(hook, prog_id(r)));
-	/* p, enforcing before r, still denies first. */
 	EXPECT_EQ(DENY_ERRNO, affinity_errno());
 	close(p);
 	close(r);
 	close(allow);
+}
+
+/*
+ * A denial under task_lock(current): do_prlimit() asks
+ * capable(CAP_SYS_RESOURCE) holding task_lock(group_leader), and the
+ * event must not take that lock again for comm. The kernel that used
+ * get_task_comm() there hung in setrlimit().
+ */
+TEST(event_under_task_lock)
+{
+	unsigned int hook = H(CAPABLE);
+	struct checmate_event got[1];
+	struct rlimit rl;
+	int mon, efd, n;
+
+	mon = load_deny_tgid(hook, getpid(), MON_ERRNO);
+	ASSERT_LE(0, mon) TH_LOG("%s", verifier_log);
+	efd = events_open(O_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	/* Lowering needs no capability; raising it back does. */
+	rl.rlim_max = rl.rlim_cur;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, attach_flags(hook, mon, LOG_ONLY));
+	rl.rlim_max += 1;
+	EXPECT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, cm_detach(hook, mon));
+	n = events_drain(efd, ARRAY_LEN(evbuf));
+	ASSERT_LE(0, n);
+	ASSERT_LE(1, events_of(n, prog_id(mon), got, 1));
+	EXPECT_EQ(CHECMATE_EVENT_LOG_ONLY, got[0].outcome);
+	EXPECT_EQ(getpid(), (pid_t)got[0].pid);
+	close(efd);
+	close(mon);
 }
 
 TEST_HARNESS_MAIN

@@ -8,7 +8,8 @@
 //! the prctl API:
 //!
 //! ```text
-//! socket_connect mode=normal locked=0 audit=0 active=1 runs=12 denials=3 progs=5:12:3 7:9:0:log-only
+//! socket_connect mode=normal locked=0 audit=0 active=1 runs=12 denials=3 \
+//!   progs=5:12:3 7:9:0:log-only
 //! ```
 //!
 //! `/sys/kernel/security/checmate/events`: the denial events (`events.rs`).

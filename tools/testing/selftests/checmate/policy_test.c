@@ -281,7 +281,7 @@ static int last_event(__u32 id, const char *outcome, char *line, size_t len)
 	char *l, *save = NULL, copy[sizeof(out)];
 	int found = -1;
 
-	strcpy(copy, out);
+	snprintf(copy, sizeof(copy), "%s", out);
 	for (l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (l[0] != '{' || json_num(l, "prog_id") != id || !json_is(l, "outcome", outcome))
 			continue;

@@ -52,7 +52,8 @@ static int read_line(int idx, struct line *l)
 		if (p)
 			p++;
 	}
-	if (!p || sscanf(p, "%31s mode=%15s locked=%d audit=%d active=%d runs=%llu denials=%llu progs=%n",
+	if (!p || sscanf(p, "%31s mode=%15s locked=%d audit=%d active=%d "
+			 "runs=%llu denials=%llu progs=%n",
 			 l->hook, l->mode, &l->locked, &l->audit, &l->active, &l->runs,
 			 &l->denials, &off) != 7)
 		return -1;

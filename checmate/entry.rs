@@ -4,9 +4,7 @@
 //! `security_hook_list` entries that `lsm.rs` registers.
 
 use crate::hooks::{for_each_hook, marker, COUNT};
-use crate::{
-    admin, api, creds, exec, fs, guard, integrity, mount, namei, net, progs, rcu, task, unix,
-};
+use crate::{admin, api, creds, exec, fs, guard, integrity, mount, namei, net, progs, task, unix};
 use kernel::bindings;
 use kernel::bindings::{
     bpf_attr, cred, dentry, file, fown_struct, inode, kernel_cap_t, kernel_siginfo, kgid_t, kuid_t,
@@ -64,21 +62,17 @@ macro_rules! define_entries {
         unsafe extern "C" fn $lsm($($arg: $ty),*) -> c_int {
             call_pre!($($pre)?; $($arg),*);
             let allow: c_int = or_zero!($($allow)?);
-            // One RCU read section for the fill and the programs: the
-            // fills never sleep.
-            let guard = rcu::read_lock();
             // Nothing attached: no context to fill.
-            let Some(array) = progs::published::<marker::$lsm>(&guard) else {
+            if !progs::has_programs::<marker::$lsm>() {
                 return allow;
-            };
+            }
             let mut ctx = <$ctx>::default();
             #[allow(unused_variables)]
             let args = ($($arg,)*);
             // SAFETY: the LSM framework calls this hook with valid arguments,
             // which is what the fill function requires.
             unsafe { $fill(&mut ctx, $($arg),*) };
-            let ret = progs::run_array::<marker::$lsm>(array, &guard, &mut ctx);
-            drop(guard);
+            let ret = progs::run::<marker::$lsm>(&mut ctx);
             $(
             if ret != 0 {
                 $deny(&ctx);

@@ -10,7 +10,7 @@
 use crate::bpf::{self, Image, PinnedToCpu, Prog};
 use crate::ctx::{self, Context};
 use crate::hooks::{self, Hook, HookType};
-use crate::rcu::{self, RcuBox, RcuNode, ReadGuard};
+use crate::rcu::{self, RcuBox, RcuNode};
 use crate::report::{self, Describe};
 use crate::seal::{self, HeldMap};
 use crate::stats::{Counters, Slot};
@@ -118,7 +118,7 @@ const RUNS: usize = 0;
 const DENIALS: usize = 1;
 
 /// The programs the hot path runs for one hook, and how.
-pub(crate) struct ProgArray {
+struct ProgArray {
     entries: KVec<Entry>,
     /// The hook's count of crossings that ran programs, in the registry.
     runs: Slot<'static>,
@@ -545,42 +545,21 @@ pub(crate) fn has_programs<H: HookType>() -> bool {
     PUBLISHED[H::HOOK.index()].is_set()
 }
 
-/// The programs of hook `H` to run in the read section `guard`, if any.
-#[inline]
-pub(crate) fn published<H: HookType>(guard: &ReadGuard) -> Option<&ProgArray> {
-    PUBLISHED[H::HOOK.index()].get(guard)
-}
-
-/// Runs the programs of hook `H` on `ctx` in attach order; the first
-/// denial wins. For the callers that have no array yet.
+/// The hot path: runs the programs of hook `H` on `ctx` in attach order;
+/// the first denial wins. One RCU read section, one walk of a contiguous
+/// array, per-CPU counters.
 #[inline]
 pub(crate) fn run<H: HookType>(ctx: &mut H::Ctx) -> c_int
 where
     H::Ctx: Describe,
 {
-    let guard = rcu::read_lock();
-    match published::<H>(&guard) {
-        Some(array) => run_array::<H>(array, &guard, ctx),
-        None => 0,
-    }
-}
-
-/// The hot path: runs `array`, the programs of hook `H` that
-/// [`published`] found in the read section `guard`, on `ctx` in attach
-/// order; the first denial wins. One walk of a contiguous array, per-CPU
-/// counters.
-#[inline]
-pub(crate) fn run_array<H: HookType>(
-    array: &ProgArray,
-    guard: &ReadGuard,
-    ctx: &mut H::Ctx,
-) -> c_int
-where
-    H::Ctx: Describe,
-{
     let hook = H::HOOK;
+    let guard = rcu::read_lock();
+    let Some(array) = PUBLISHED[hook.index()].get(&guard) else {
+        return 0;
+    };
     array.runs.inc();
-    let pin = PinnedToCpu::new(guard);
+    let pin = PinnedToCpu::new(&guard);
     // Hooks with writable fields: the first program to change a field owns
     // it (`ctx::keep_first_writes`).
     let orig = (!hook.desc().writable.is_empty()).then_some(*ctx);

@@ -191,8 +191,8 @@ struct checmate_event {
 	char comm[16];		/* current's comm, NUL-terminated */
 	__u32 ctx_size;		/* bytes of ctx used: the hook's ctx size */
 	__u32 reserved;
-	__u8 ctx[CHECMATE_EVENT_CTX_MAX]; /* the hook's context, as the
-					   * program was given it */
+	/* the hook's context, as the denying program was given it */
+	__u8 ctx[CHECMATE_EVENT_CTX_MAX];
 };
 
 /* Hook numbers, passed as expected_attach_type and to prctl. Never renumbered. */

@@ -33,6 +33,8 @@ struct line {
 	int n;
 };
 
+#define LINE_FMT "%31s mode=%15s locked=%d audit=%d active=%d runs=%llu denials=%llu progs=%n"
+
 /* Parse the file's line number @idx (hook @idx + 1). */
 static int read_line(int idx, struct line *l)
 {
@@ -52,9 +54,7 @@ static int read_line(int idx, struct line *l)
 		if (p)
 			p++;
 	}
-	if (!p || sscanf(p, "%31s mode=%15s locked=%d audit=%d active=%d "
-			 "runs=%llu denials=%llu progs=%n",
-			 l->hook, l->mode, &l->locked, &l->audit, &l->active, &l->runs,
+	if (!p || sscanf(p, LINE_FMT, l->hook, l->mode, &l->locked, &l->audit, &l->active, &l->runs,
 			 &l->denials, &off) != 7)
 		return -1;
 	p += off;

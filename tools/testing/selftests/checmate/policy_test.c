@@ -322,7 +322,11 @@ FIXTURE_TEARDOWN(policy)
 	clean();
 }
 
-TEST_F(policy, apply_twice_changes_nothing)
+/*
+ * Each test loads, verifies and attaches the sample objects with checmatectl
+ * several times: longer than the harness's 30 s on the debug kernel.
+ */
+TEST_F_TIMEOUT(policy, apply_twice_changes_nothing, 300)
 {
 	__u32 a[8], b[8];
 	char *line, *end, ev[4096], ctx[2048];
@@ -398,7 +402,7 @@ TEST_F(policy, apply_twice_changes_nothing)
 	EXPECT_EQ(NULL, strstr(line, "detached"));
 }
 
-TEST_F(policy, changed_entry_updated_in_place)
+TEST_F_TIMEOUT(policy, changed_entry_updated_in_place, 300)
 {
 	__u32 a[8], b[8];
 
@@ -544,7 +548,7 @@ TEST_F_TIMEOUT(policy, changed_object_replaced_never_both_nor_neither, 900)
 	munmap(w, sizeof(*w));
 }
 
-TEST_F(policy, delete_removes_it)
+TEST_F_TIMEOUT(policy, delete_removes_it, 300)
 {
 	policy("p1", "samples/egress_allowlist.bpf.o", 4242, 0, "");
 	ASSERT_EQ(0, ctl("apply -f /tmp/p1.toml"));
@@ -571,7 +575,7 @@ TEST_F(policy, delete_removes_it)
 
 #define KEY4(port) "u32:2,u32:" #port ",ip4:127.0.0.1,u32:0,u32:0,u32:0"
 
-TEST_F(policy, load_twice_refused_or_replaced)
+TEST_F_TIMEOUT(policy, load_twice_refused_or_replaced, 300)
 {
 	__u32 a[8], b[8];
 
@@ -618,7 +622,7 @@ TEST_F(policy, load_twice_refused_or_replaced)
  * policy; the monitor's would-be refusal of 4243 is an event with every
  * field; apply with the key flipped makes the same program enforce.
  */
-TEST_F(policy, monitor_beside_enforcing_then_flipped)
+TEST_F_TIMEOUT(policy, monitor_beside_enforcing_then_flipped, 300)
 {
 	__u32 ids[8], flags[8], ids2[8], flags2[8], mon;
 	char ev[4096], ctx[2048];

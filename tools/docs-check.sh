@@ -20,6 +20,10 @@ if [ "$(echo "$stated" | wc -w)" != 1 ] || [ "$stated" != "$hooks" ]; then
 	echo "docs-check: $guide says \"Checmate has ${stated:-?} hooks\"; enum checmate_hook has $hooks (__CHECMATE_HOOK_MAX - 1)"
 	exit 1
 fi
+# The header the pages pull in is complete kernel-doc: every struct member and
+# enum value described, no warning of kernel-doc -Wall.
+kdoc=$("$SRC/scripts/kernel-doc" -none -Wall "$top/kernel/include/uapi/linux/checmate.h" 2>&1)
+[ -z "$kdoc" ] || { echo "$kdoc"; echo "docs-check: kernel-doc -Wall warns on include/uapi/linux/checmate.h"; exit 1; }
 command -v sphinx-build >/dev/null || { echo "docs-check: no sphinx-build (tools/setup.sh installs python3-sphinx)"; exit 1; }
 scratch="$top/build/docs"
 rm -rf "$scratch"
@@ -30,7 +34,13 @@ cp -r "$top/Documentation/." "$scratch/src/"
 	(cd "$scratch/src" && find . -name '*.rst' ! -name index.rst | sed 's|^\./||; s|\.rst$||' | sort |
 		sed 's/^/   /')
 } >"$scratch/src/index.rst"
+# `.. kernel-doc:: include/uapi/linux/checmate.h` names a file of the kernel
+# tree; as `make htmldocs` does, point kerneldoc_srctree at a tree that has it:
+# kernel/, whose files sit at their kernel paths (the header as edited, not the
+# copy tools/sync-tree.sh last put into build/linux), and run the pinned
+# tree's scripts/kernel-doc on it.
 out=$(sphinx-build -b html -c "$SRC/Documentation" -d "$scratch/doctrees" \
+	-D kerneldoc_srctree="$top/kernel" -D kerneldoc_bin="$SRC/scripts/kernel-doc" \
 	"$scratch/src" "$scratch/html" 2>&1)
 rc=$?
 # The one notice that is about this machine, not the pages: kfigure wants

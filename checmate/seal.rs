@@ -24,37 +24,69 @@ use crate::errno;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::prelude::*;
+use kernel::types::{ARef, AlwaysRefCounted, Opaque};
 
 /// Most programs one lock walks (attached programs and what they can
 /// tail-call); a larger graph fails the lock with `E2BIG`.
 const MAX_WALK: usize = 1024;
 
-/// A counted reference to a BPF program of any type.
+/// A BPF program (`struct bpf_prog`) of any type, reference counted by
+/// the BPF core: held as [`ARef<BpfProg>`].
 ///
 /// # Invariants
 ///
-/// `0` points to a live `struct bpf_prog` on which this object holds one
-/// reference.
-struct ProgRef(NonNull<bindings::bpf_prog>);
+/// Instances are valid programs, always reference counted: a `&BpfProg`
+/// exists only while a reference is held on the program
+/// (`bpf_prog_inc()`), which keeps it alive until the matching
+/// `bpf_prog_put()`.
+#[repr(transparent)]
+pub(crate) struct BpfProg(Opaque<bindings::bpf_prog>);
 
-impl ProgRef {
-    /// A new reference to `prog`.
+// SAFETY: a program reference may be taken and dropped on any thread: the
+// refcount is atomic and `bpf_prog_put()` frees in process context
+// wherever it is called. A loaded program is immutable.
+unsafe impl Send for BpfProg {}
+// SAFETY: `&BpfProg` only takes references and reads the program, its
+// mutable parts (`used_maps`) under their mutex.
+unsafe impl Sync for BpfProg {}
+
+// SAFETY: `bpf_prog_inc()` and `bpf_prog_put()` count the references that
+// keep a program alive (type invariant).
+unsafe impl AlwaysRefCounted for BpfProg {
+    fn inc_ref(&self) {
+        // SAFETY: a `&BpfProg` implies a reference held (type invariant),
+        // so the refcount is not zero.
+        unsafe { bindings::bpf_prog_inc(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference, which this drops.
+        unsafe { bindings::bpf_prog_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl BpfProg {
+    /// The program at `ptr`, borrowed for `'a`.
     ///
     /// # Safety
     ///
-    /// `prog` must be a live program on which the caller holds a reference
-    /// for the duration of the call.
-    unsafe fn new(prog: NonNull<bindings::bpf_prog>) -> Self {
-        // SAFETY: the caller holds a reference, so the program is live and
-        // its refcount is not zero.
-        unsafe { bindings::bpf_prog_inc(prog.as_ptr()) };
-        // INVARIANT: we own the reference just taken.
-        ProgRef(prog)
+    /// `ptr` must be a valid program on which a reference is held for all
+    /// of `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::bpf_prog) -> &'a Self {
+        // `BpfProg` is `repr(transparent)` over `Opaque<bpf_prog>`, itself
+        // over `bpf_prog`: the cast keeps the layout.
+        // SAFETY: the caller guarantees a valid, referenced program for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The `struct bpf_prog` itself.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::bpf_prog {
+        self.0.get()
     }
 
     /// The maps the program uses, each with a reference of its own.
-    fn used_maps(&self) -> Result<KVec<MapRef>> {
-        let prog = self.0.as_ptr();
+    fn used_maps(&self) -> Result<KVec<ARef<BpfMap>>> {
+        let prog = self.as_ptr();
         // SAFETY: the program is live (type invariant); its `aux` lives as
         // long as it does.
         let aux = unsafe { (*prog).aux };
@@ -68,12 +100,12 @@ impl ProgRef {
         for i in 0..cnt {
             // SAFETY: `i < used_map_cnt` (see above).
             let map = unsafe { *maps.add(i) };
-            let Some(map) = NonNull::new(map) else {
+            if map.is_null() {
                 continue;
-            };
-            // SAFETY: the program holds a reference on `map`, and we hold
-            // the program.
-            let map = unsafe { MapRef::new(map) };
+            }
+            // SAFETY: the program holds a reference on `map` while we hold
+            // the program and its `used_maps_mutex`.
+            let map: ARef<BpfMap> = unsafe { BpfMap::from_raw(map) }.into();
             if let Ok(v) = out.as_mut() {
                 if let Err(e) = v.push(map, GFP_KERNEL) {
                     out = Err(e.into());
@@ -84,67 +116,90 @@ impl ProgRef {
         unsafe { bindings::mutex_unlock(&raw mut (*aux).used_maps_mutex) };
         out
     }
-
-    fn same(&self, other: &ProgRef) -> bool {
-        self.0 == other.0
-    }
 }
 
-impl Drop for ProgRef {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant we own one reference.
-        unsafe { bindings::bpf_prog_put(self.0.as_ptr()) };
-    }
-}
-
-/// A counted reference to a BPF map.
+/// A BPF map (`struct bpf_map`), reference counted by the BPF core: held
+/// as [`ARef<BpfMap>`].
 ///
 /// # Invariants
 ///
-/// `0` points to a live `struct bpf_map` on which this object holds one
-/// reference.
-struct MapRef(NonNull<bindings::bpf_map>);
+/// Instances are valid maps, always reference counted: a `&BpfMap` exists
+/// only while a reference is held on the map (`bpf_map_inc()`), which
+/// keeps it alive until the matching `bpf_map_put()`.
+#[repr(transparent)]
+pub(crate) struct BpfMap(Opaque<bindings::bpf_map>);
 
-impl MapRef {
-    /// A new reference to `map`.
+// SAFETY: a map reference may be taken and dropped on any thread: the
+// refcount is atomic and `bpf_map_put()` frees from a workqueue.
+unsafe impl Send for BpfMap {}
+// SAFETY: `&BpfMap` only takes references, reads fields set at creation
+// or written once (read as `READ_ONCE()` would) and calls BPF core
+// functions that synchronize themselves (`bpf_map_freeze_kern()`).
+unsafe impl Sync for BpfMap {}
+
+// SAFETY: `bpf_map_inc()` and `bpf_map_put()` count the references that
+// keep a map alive (type invariant).
+unsafe impl AlwaysRefCounted for BpfMap {
+    fn inc_ref(&self) {
+        // SAFETY: a `&BpfMap` implies a reference held (type invariant),
+        // so the refcount is not zero.
+        unsafe { bindings::bpf_map_inc(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference, which this drops.
+        unsafe { bindings::bpf_map_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl BpfMap {
+    /// The map at `ptr`, borrowed for `'a`.
     ///
     /// # Safety
     ///
-    /// `map` must be live, referenced by the caller (directly or through an
-    /// object it holds) for the duration of the call.
-    unsafe fn new(map: NonNull<bindings::bpf_map>) -> Self {
-        // SAFETY: the caller guarantees the map is live.
-        unsafe { bindings::bpf_map_inc(map.as_ptr()) };
-        // INVARIANT: we own the reference just taken.
-        MapRef(map)
+    /// `ptr` must be a valid map on which a reference is held (directly or
+    /// through an object held) for all of `'a`.
+    unsafe fn from_raw<'a>(ptr: *const bindings::bpf_map) -> &'a Self {
+        // `BpfMap` is `repr(transparent)` over `Opaque<bpf_map>`, itself
+        // over `bpf_map`: the cast keeps the layout.
+        // SAFETY: the caller guarantees a valid, referenced map for `'a`.
+        unsafe { &*ptr.cast() }
     }
 
-    fn map(&self) -> &bindings::bpf_map {
-        // SAFETY: live while we hold our reference (type invariant).
-        unsafe { self.0.as_ref() }
+    /// The `struct bpf_map` itself.
+    fn as_ptr(&self) -> *mut bindings::bpf_map {
+        self.0.get()
+    }
+
+    fn map_type(&self) -> bindings::bpf_map_type {
+        // SAFETY: the map is live (type invariant); its type is set at
+        // creation.
+        unsafe { (*self.as_ptr()).map_type }
     }
 
     fn is_prog_array(&self) -> bool {
-        self.map().map_type == bindings::bpf_map_type_BPF_MAP_TYPE_PROG_ARRAY
+        self.map_type() == bindings::bpf_map_type_BPF_MAP_TYPE_PROG_ARRAY
     }
 
-    /// Would [`MapRef::freeze`] succeed now? `EOPNOTSUPP` for struct_ops
+    /// Would [`BpfMap::freeze`] succeed now? `EOPNOTSUPP` for struct_ops
     /// maps and maps with special fields (spin locks, timers, kptrs),
     /// `EBUSY` for a map not yet frozen that is mapped writable or being
     /// written from user space, or not yet sealed and held by a map-in-map
     /// (the programs using that map-in-map could write it): what
     /// `bpf_map_freeze_kern()` refuses when sealing.
     fn check_freeze(&self) -> Result {
-        let map = self.map();
-        let record = map.record as usize;
-        if map.map_type == bindings::bpf_map_type_BPF_MAP_TYPE_STRUCT_OPS
+        let map = self.as_ptr();
+        // SAFETY: the map is live (type invariant); its record is set at
+        // creation.
+        let record = unsafe { (*map).record } as usize;
+        if self.map_type() == bindings::bpf_map_type_BPF_MAP_TYPE_STRUCT_OPS
             || (record != 0 && record < (-(bindings::MAX_ERRNO as isize)) as usize)
         {
             return Err(errno(bindings::EOPNOTSUPP));
         }
         // SAFETY: `frozen` is a live map's (type invariant) write-once bool,
         // read as `READ_ONCE()` would.
-        let frozen = unsafe { core::ptr::read_volatile(&map.frozen) };
+        let frozen = unsafe { core::ptr::read_volatile(&raw const (*map).frozen) };
         // SAFETY: the map is live (type invariant); the function only reads
         // an atomic counter.
         if !frozen && unsafe { bindings::bpf_map_write_active(map) } {
@@ -152,9 +207,9 @@ impl MapRef {
         }
         // SAFETY: `inner_users` is a live map's atomic counter, read as
         // `atomic_read()` would.
-        let inner = unsafe { core::ptr::read_volatile(&map.inner_users.counter) };
+        let inner = unsafe { core::ptr::read_volatile(&raw const (*map).inner_users.counter) };
         // SAFETY: as for `frozen`.
-        let sealed = unsafe { core::ptr::read_volatile(&map.sealed) };
+        let sealed = unsafe { core::ptr::read_volatile(&raw const (*map).sealed) };
         if !sealed && inner != 0 {
             return Err(EBUSY);
         }
@@ -164,7 +219,7 @@ impl MapRef {
     /// Freezes the map, and seals it if `seal`.
     fn freeze(&self, seal: bool) -> Result {
         // SAFETY: the map is live (type invariant).
-        let ret = unsafe { bindings::bpf_map_freeze_kern(self.0.as_ptr(), seal) };
+        let ret = unsafe { bindings::bpf_map_freeze_kern(self.as_ptr(), seal) };
         if ret < 0 {
             return Err(Error::from_errno(ret));
         }
@@ -172,16 +227,19 @@ impl MapRef {
     }
 
     /// The programs in this prog array, each with a reference of its own.
-    fn prog_array_entries(&self, out: &mut KVec<ProgRef>) -> Result {
-        for i in 0..self.map().max_entries {
+    fn prog_array_entries(&self, out: &mut KVec<ARef<BpfProg>>) -> Result {
+        // SAFETY: the map is live (type invariant); its size is set at
+        // creation.
+        let max = unsafe { (*self.as_ptr()).max_entries };
+        for i in 0..max {
             // The helper returns the entry with a reference taken, or null.
             // SAFETY: the map is a live prog array (the caller checked its
             // type); the helper reads entry `i < max_entries` under RCU.
-            let p = unsafe { bindings::checmate_prog_array_get(self.0.as_ptr(), i) };
+            let p = unsafe { bindings::checmate_prog_array_get(self.as_ptr(), i) };
             if let Some(p) = NonNull::new(p) {
-                // INVARIANT: the helper took the reference we now own.
-                let prog = ProgRef(p);
-                if !out.iter().any(|q| q.same(&prog)) {
+                // SAFETY: the helper took the reference we now own.
+                let prog = unsafe { ARef::<BpfProg>::from_raw(p.cast()) };
+                if !out.iter().any(|q| same(q, &prog)) {
                     if out.len() >= MAX_WALK {
                         return Err(E2BIG);
                     }
@@ -191,17 +249,11 @@ impl MapRef {
         }
         Ok(())
     }
-
-    fn same(&self, other: &MapRef) -> bool {
-        self.0 == other.0
-    }
 }
 
-impl Drop for MapRef {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant we own one reference.
-        unsafe { bindings::bpf_map_put(self.0.as_ptr()) };
-    }
+/// Are `a` and `b` references to the same object?
+fn same<T: AlwaysRefCounted>(a: &ARef<T>, b: &ARef<T>) -> bool {
+    core::ptr::eq::<T>(&**a, &**b)
 }
 
 /// A user reference on a prog array, held so that the BPF core does not
@@ -219,11 +271,12 @@ pub(crate) struct HeldMap(NonNull<bindings::bpf_map>);
 unsafe impl Send for HeldMap {}
 
 impl HeldMap {
-    fn new(map: &MapRef) -> Self {
-        // SAFETY: `map` holds a reference, so the map is live.
-        unsafe { bindings::bpf_map_inc_with_uref(map.0.as_ptr()) };
+    fn new(map: &BpfMap) -> Self {
+        // SAFETY: a reference is held on `map` (its type invariant), so the
+        // map is live.
+        unsafe { bindings::bpf_map_inc_with_uref(map.as_ptr()) };
         // INVARIANT: we own the references just taken.
-        HeldMap(map.0)
+        HeldMap(NonNull::from(map).cast())
     }
 }
 
@@ -238,17 +291,18 @@ impl Drop for HeldMap {
 /// What a walk found: every program reachable from the roots through prog
 /// arrays, the prog arrays, and the other maps.
 struct Reach {
-    prog_arrays: KVec<MapRef>,
-    data_maps: KVec<MapRef>,
+    prog_arrays: KVec<ARef<BpfMap>>,
+    data_maps: KVec<ARef<BpfMap>>,
 }
 
 /// Walks the programs `roots` and everything they can tail-call.
 fn reach(roots: &[&crate::bpf::Prog]) -> Result<Reach> {
-    let mut progs: KVec<ProgRef> = KVec::new();
+    let mut progs: KVec<ARef<BpfProg>> = KVec::new();
     for p in roots {
-        // SAFETY: `Prog` holds a reference on a live program.
-        let r = unsafe { ProgRef::new(p.raw()) };
-        if !progs.iter().any(|q| q.same(&r)) {
+        // SAFETY: `Prog` holds a reference on a live program while `p` is
+        // borrowed.
+        let r: ARef<BpfProg> = unsafe { BpfProg::from_raw(p.raw().as_ptr()) }.into();
+        if !progs.iter().any(|q| same(q, &r)) {
             progs.push(r, GFP_KERNEL)?;
         }
     }
@@ -266,7 +320,7 @@ fn reach(roots: &[&crate::bpf::Prog]) -> Result<Reach> {
             } else {
                 &mut reach.data_maps
             };
-            if list.iter().any(|q| q.same(&m)) {
+            if list.iter().any(|q| same(q, &m)) {
                 continue;
             }
             if m.is_prog_array() {
@@ -304,7 +358,7 @@ pub(crate) fn protect(progs: &[&crate::bpf::Prog], data: bool, held: &mut KVec<H
     drop(first);
     // A prog array's contents may change until it is frozen: walk again
     // until a pass finds no prog array it had not frozen before.
-    let mut frozen: KVec<MapRef> = KVec::new();
+    let mut frozen: KVec<ARef<BpfMap>> = KVec::new();
     let last_data = loop {
         let Reach {
             prog_arrays,
@@ -312,7 +366,7 @@ pub(crate) fn protect(progs: &[&crate::bpf::Prog], data: bool, held: &mut KVec<H
         } = reach(progs)?;
         let mut fresh = false;
         for m in prog_arrays {
-            if frozen.iter().any(|f| f.same(&m)) {
+            if frozen.iter().any(|f| same(f, &m)) {
                 continue;
             }
             m.freeze(false)?;
@@ -324,7 +378,7 @@ pub(crate) fn protect(progs: &[&crate::bpf::Prog], data: bool, held: &mut KVec<H
         }
     };
     for m in frozen.iter() {
-        if !held.iter().any(|h| h.0 == m.0) {
+        if !held.iter().any(|h| h.0.as_ptr() == m.as_ptr()) {
             new_held.push(HeldMap::new(m), GFP_KERNEL)?;
         }
     }

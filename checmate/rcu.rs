@@ -59,11 +59,9 @@ impl Drop for ReadGuard {
     }
 }
 
-/// A value with what it takes to free it after a grace period.
-///
-/// `repr(C)` with `rwork` first: the work callback finds the node from the
-/// address of its `work_struct`.
-#[repr(C)]
+/// A value with what it takes to free it after a grace period. The work
+/// callback finds the node from the address of its `work_struct`
+/// (`container_of!`).
 pub(crate) struct RcuNode<T> {
     rwork: bindings::rcu_work,
     value: T,
@@ -143,9 +141,6 @@ impl<T: Send> RcuBox<T> {
 /// reach.
 pub(crate) struct Retired<T: Send>(*mut RcuNode<T>);
 
-// `free_node` finds the node at the address of the work_struct.
-const _: () = assert!(core::mem::offset_of!(bindings::rcu_work, work) == 0);
-
 /// Frees a retired node, in process context, after a grace period.
 ///
 /// # Safety
@@ -153,8 +148,13 @@ const _: () = assert!(core::mem::offset_of!(bindings::rcu_work, work) == 0);
 /// `work` is the `work_struct` of the `rcu_work` of an `RcuNode<T>` queued by
 /// `Retired::<T>::drop`.
 unsafe extern "C" fn free_node<T: Send>(work: *mut bindings::work_struct) {
-    // `work` is the first field of `rwork`, the first field of the node.
-    let node = work.cast::<RcuNode<T>>();
+    // By the function's requirements `work` is the `work` field of the
+    // `rwork` field of a node.
+    // SAFETY: so both steps stay within the node's allocation.
+    let node = unsafe {
+        let rwork = kernel::container_of!(work, bindings::rcu_work, work);
+        kernel::container_of!(rwork, RcuNode<T>, rwork).cast_mut()
+    };
     // SAFETY: by the function's requirements `node` came from `KBox::into_raw`
     // and no reader can hold it after the grace period that just ended.
     drop(unsafe { KBox::from_raw(node) });

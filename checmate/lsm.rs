@@ -10,7 +10,14 @@ use core::mem::MaybeUninit;
 use kernel::bindings;
 use kernel::prelude::*;
 
-/// A static the LSM framework writes to during init (C's `__ro_after_init`).
+/// A static written only during init: by `checmate_init()` and the LSM
+/// framework's `security_add_hooks()` (which sets each entry's `lsmid`).
+/// Placed in `.data..ro_after_init` as C's `__ro_after_init` does, it
+/// becomes read-only when init ends (`mark_rodata_ro()`): the framework
+/// then only reads the entries (`security_toggle_hook()` and
+/// `security_hook_active()` read `runtime` and the callback, the LSM
+/// syscalls the `lsm_id`), and switching a hook (`switch.rs`) writes the
+/// static keys of `static_calls_table`, not the entries.
 #[repr(transparent)]
 struct InitCell<T>(UnsafeCell<T>);
 
@@ -23,11 +30,13 @@ unsafe impl<T> Sync for InitCell<T> {}
 /// and a second `socket_sendmsg` (`indirect.rs`).
 const ENTRIES: usize = hooks::COUNT + 2;
 
+#[link_section = ".data..ro_after_init"]
 static LSM_ID: InitCell<bindings::lsm_id> = InitCell(UnsafeCell::new(bindings::lsm_id {
     name: c"checmate".as_ptr().cast(),
     id: bindings::LSM_ID_CHECMATE as u64,
 }));
 
+#[link_section = ".data..ro_after_init"]
 static HOOK_LIST: InitCell<MaybeUninit<[bindings::security_hook_list; ENTRIES]>> =
     InitCell(UnsafeCell::new(MaybeUninit::uninit()));
 

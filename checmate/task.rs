@@ -65,10 +65,8 @@ pub(crate) unsafe fn bprm_check_security(ctx: &mut TaskCtx, bprm: *mut bindings:
 /// `task` must be a valid task.
 unsafe fn is_caller_or_descendant(task: *mut bindings::task_struct) -> bool {
     let _guard = crate::rcu::read_lock();
-    // The caller's tgid: its group leader's pid (`task_tgid_nr(current)`;
-    // only the exec of another thread of a group changes its leader, after
-    // every other thread, the caller among them, has exited).
-    let me = kernel::current!().group_leader().pid();
+    // SAFETY: `current` is valid.
+    let me = unsafe { bindings::task_tgid_nr(bindings::get_current()) };
     let mut walker = task;
     // SAFETY: under RCU every task on the `real_parent` chain stays valid;
     // the chain ends at the idle task (pid 0), its own parent.
@@ -129,12 +127,12 @@ pub(crate) unsafe fn task_kill(
     unsafe { from_task(ctx, p) };
     ctx.arg = sig as u32;
     if cred.is_null() {
-        // `check_kill_permission()`: the sender is the calling task; its
-        // tgid is its group leader's pid (see `is_caller_or_descendant`).
-        ctx.sender_tgid = kernel::current!().group_leader().pid() as u32;
+        // `check_kill_permission()`: the sender is the calling task.
         // SAFETY: process context: `current` and its credentials are
         // valid; the cgroup id is read under RCU.
         unsafe {
+            let me = bindings::get_current();
+            ctx.sender_tgid = bindings::task_tgid_nr(me) as u32;
             ctx.sender_uid = (*bindings::checmate_current_cred()).euid.val;
             ctx.sender_cgroup_id = bindings::checmate_current_cgroup_id();
         }

@@ -3,6 +3,7 @@
 //! write in their context, which helpers they may call, and counted references
 //! to loaded programs.
 
+use crate::ctx;
 use crate::errno;
 use crate::hooks::{CallContext, Hook, HookType};
 use crate::rcu::ReadGuard;
@@ -77,7 +78,16 @@ unsafe extern "C" fn is_valid_access(
         return false;
     };
     let write = kind == bindings::bpf_access_type_BPF_WRITE;
-    hook.desc().access_ok(off, size, write)
+    if !hook.desc().access_ok(off, size, write) {
+        return false;
+    }
+    // The verifier calls this for every context access it lets through,
+    // on every path it explores, and the program's code never changes
+    // after: the record is every context word the program can touch.
+    // SAFETY: `prog` is the program being verified (caller); its `aux` is
+    // set before verification, and only the verifier's thread writes it.
+    unsafe { (*(*prog).aux).ctx_access_mask |= ctx::words(off as usize, size as usize) };
+    true
 }
 
 /// `LINUX_VERSION_CODE` of the running kernel.
@@ -164,6 +174,15 @@ unsafe extern "C" fn get_func_proto(
         if unsafe { (*(*prog).aux).kern_version } != KERNEL_VERSION {
             return core::ptr::null();
         }
+    }
+    if func == bindings::bpf_func_id_BPF_FUNC_tail_call {
+        // What a tail-called program reads is not seen here (the prog
+        // array's programs change at run time): the whole context. No
+        // other helper can read it: the context pointer is refused as a
+        // memory argument, and as an `ARG_ANYTHING` (probe reads) it is a
+        // pointer leak, refused to Checmate programs.
+        // SAFETY: as above; only the verifier's thread writes `aux` now.
+        unsafe { (*(*prog).aux).ctx_access_mask = ctx::ALL_WORDS };
     }
     // SAFETY: only the addresses of kernel statics are taken, and they live
     // forever; `bpf_base_func_proto` only looks `f` up for `prog`.
@@ -375,6 +394,15 @@ impl Prog {
             // SAFETY: as above, and `image` is this program's (caller).
             unsafe { (image.func)(ctx, image.insnsi) }
         }
+    }
+
+    /// The context words the program can read or write, as the verifier
+    /// let it ([`ctx::words`]); [`ctx::ALL_WORDS`] if it tail-calls or reads
+    /// kernel memory. Set at load, fixed after.
+    pub(crate) fn ctx_words(&self) -> u64 {
+        // SAFETY: by the type invariant the program and its `aux` are valid;
+        // the field is written only while the program is verified.
+        unsafe { (*(*self.0.as_ptr()).aux).ctx_access_mask }
     }
 
     /// The program, for [`crate::seal`], which takes references of its own.

@@ -34,6 +34,11 @@ const LSM_SETID_FS: c_int = 8;
 // SAFETY: a UAPI structure of `__u32`/`__u64` fields only
 // (include/uapi/linux/checmate.h), generated `repr(C)` by bindgen.
 unsafe impl Context for CredCtx {
+    // Only the fills of hooks with an `on_deny` function set
+    // `CHECMATE_CRED_F_DROP` (the set*id, setgroups, capset and prctl
+    // hooks), and those contexts are always filled (`hooks.rs`,
+    // `fill_always!`): where the context may be left unfilled (`capable`,
+    // `userns_create`), the flag is 0 anyway.
     fn enforceable(&self) -> bool {
         self.info & bindings::CHECMATE_CRED_F_DROP == 0
     }

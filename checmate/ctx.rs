@@ -35,11 +35,45 @@ pub(crate) unsafe trait Context: Default + Copy {
 
     /// May the programs' denial be enforced for this operation? `false`
     /// for credential changes that only give up privilege (`creds.rs`):
-    /// their denials are counted and reported, never enforced.
+    /// their denials are counted and reported, never enforced. The hot path
+    /// asks on every denial, also where the context was not filled (no
+    /// program reads it): it must then be `true` for an all-zero context.
     fn enforceable(&self) -> bool {
         true
     }
 }
+
+/// The context words (4 bytes each, bit `i` for bytes `4i..4i + 3`) that an
+/// access of `size` bytes at `off` touches: what `bpf.rs` records of each
+/// program at load time. Every context fits the 64 words (checked at build
+/// time below).
+pub(crate) const fn words(off: usize, size: usize) -> u64 {
+    if size == 0 || off >= 4 * 64 {
+        return 0;
+    }
+    let first = off / 4;
+    let last = (off + size - 1) / 4;
+    let last = if last > 63 { 63 } else { last };
+    let n = last - first + 1;
+    let ones = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    ones << first
+}
+
+/// Every word of any context: a program whose reads cannot be known.
+pub(crate) const ALL_WORDS: u64 = u64::MAX;
+
+// Every context fits the 64 words of a program's record.
+const _: () = {
+    assert!(core::mem::size_of::<bindings::checmate_sock_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_file_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_task_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_mount_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_inode_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_unix_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_cred_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_exec_ctx>() <= 4 * 64);
+    assert!(core::mem::size_of::<bindings::checmate_kernel_ctx>() <= 4 * 64);
+};
 
 /// Keeps each writable field of `ctx` as the first program that changed it
 /// left it: a field that differs between `orig` (as filled) and `before`

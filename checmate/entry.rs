@@ -69,10 +69,13 @@ macro_rules! define_entries {
             let mut ctx = <$ctx>::default();
             #[allow(unused_variables)]
             let args = ($($arg,)*);
-            // SAFETY: the LSM framework calls this hook with valid arguments,
-            // which is what the fill function requires.
-            unsafe { $fill(&mut ctx, $($arg),*) };
-            let ret = progs::run::<marker::$lsm>(&mut ctx);
+            // Filled only if the programs read it (`progs::fill_and_run`).
+            let ret = progs::fill_and_run::<marker::$lsm, _>(&mut ctx, |ctx: &mut $ctx| {
+                // The arguments are valid for the whole call, and a fill
+                // may run more than once.
+                // SAFETY: the LSM framework passed this hook valid arguments.
+                unsafe { $fill(ctx, $($arg),*) }
+            });
             $(
             if ret != 0 {
                 $deny(&ctx);

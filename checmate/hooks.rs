@@ -272,6 +272,11 @@ pub(crate) struct HookDesc {
     pub(crate) context: CallContext,
     /// Its slot stays on with no program attached (`always_on`).
     pub(crate) always_on: bool,
+    /// Its context is filled whatever the programs read: it has writable
+    /// fields (the commit reads them) or an `on_deny` function (which reads
+    /// the context; and the fills that make `Context::enforceable` false
+    /// are of these hooks). Otherwise only for programs that read it.
+    pub(crate) fill_always: bool,
 }
 
 impl HookDesc {
@@ -352,6 +357,19 @@ pub(crate) trait HookType {
     type Ctx: Context;
     /// The hook.
     const HOOK: Hook;
+    /// [`HookDesc::fill_always`], known at compile time.
+    const FILL_ALWAYS: bool;
+}
+
+/// [`HookDesc::fill_always`] of a row: its context type, then its
+/// `on_deny` function and its writable fields, if it has them.
+macro_rules! fill_always {
+    ($ctx:ident) => {
+        false
+    };
+    ($ctx:ident, $($rest:tt)+) => {
+        true
+    };
 }
 
 macro_rules! define_descs {
@@ -372,6 +390,7 @@ macro_rules! define_descs {
             writable: &[$($((offset_of!($ctx, $wf), size_of::<$wt>())),*)?],
             context: CallContext::$cx,
             always_on: false $(|| $on)?,
+            fill_always: fill_always!($ctx $(, $deny)? $(, [$($wf),*])?),
         }),*];
 
         // Hook numbers are dense and in table order, as `Hook` assumes.
@@ -399,6 +418,7 @@ macro_rules! define_descs {
                 type Ctx = $ctx;
                 // INVARIANT: the number is in the table (checked above).
                 const HOOK: Hook = Hook(bindings::$num);
+                const FILL_ALWAYS: bool = fill_always!($ctx $(, $deny)? $(, [$($wf),*])?);
             }
             )*
         }

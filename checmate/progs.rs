@@ -17,7 +17,7 @@ use crate::stats::{Counters, Slot};
 use crate::switch;
 use core::ffi::c_int;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::init::pin_init_array_from_fn;
 use kernel::new_mutex;
@@ -126,6 +126,11 @@ struct ProgArray {
     enforce: bool,
     /// Denials are reported.
     report: bool,
+    /// The context words the programs may read or write
+    /// ([`ctx::words`]): 0 if none reads its context (allow-all or deny-all
+    /// programs, rules on time, rates or helpers), and then the context is
+    /// filled only for the report of a denial.
+    words: u64,
 }
 
 /// Writer-side state of one hook.
@@ -159,6 +164,11 @@ pub(crate) struct HookInfo {
 
 /// The published arrays, one per hook, read with no lock.
 static PUBLISHED: [RcuBox<ProgArray>; hooks::COUNT] = [const { RcuBox::new() }; hooks::COUNT];
+
+/// Per hook, the `words` of its published array, read before the fill
+/// without RCU: a hint, which [`run_filled`] checks against the array it
+/// runs.
+static FILL_WORDS: [AtomicU64; hooks::COUNT] = [const { AtomicU64::new(0) }; hooks::COUNT];
 
 /// Writer state of every hook, and the per-hook counters.
 #[pin_data]
@@ -233,7 +243,21 @@ fn prepare(st: &HookState, progs: &KVec<Entry>) -> Result<Option<KBox<RcuNode<Pr
         runs: reg.stats.slot(2 * st.hook.index() + RUNS).ok_or(EINVAL)?,
         enforce: st.mode != Mode::LogOnly,
         report: st.audit || st.mode == Mode::LogOnly,
+        words: fill_words(st.hook, progs),
     })?))
+}
+
+/// The context words the hot path fills for `progs` on `hook`: those the
+/// programs use, or all of them if the hook needs its whole context
+/// ([`hooks::HookDesc::fill_always`]) or more denials than a crossing can
+/// keep for later ([`Pending`]) may come in one crossing (monitors go on
+/// after denying).
+fn fill_words(hook: Hook, progs: &KVec<Entry>) -> u64 {
+    let monitors = progs.iter().filter(|e| e.log_only).count();
+    if hook.desc().fill_always || monitors >= PENDING {
+        return ctx::ALL_WORDS;
+    }
+    progs.iter().fold(0, |w, e| w | e.prog.ctx_words())
 }
 
 impl HookState {
@@ -242,6 +266,7 @@ impl HookState {
     fn install(&mut self, progs: KVec<Entry>, new: Option<KBox<RcuNode<ProgArray>>>) {
         let hook = self.hook;
         let run = new.is_some();
+        let words = if run { fill_words(hook, &progs) } else { 0 };
         self.progs = progs;
         let published = &PUBLISHED[hook.index()];
         let was_running = published.is_set();
@@ -256,6 +281,7 @@ impl HookState {
         // SAFETY: `replace` calls must be serialized: `&mut self` is held
         // only under this hook's mutex, which serializes them.
         let old = unsafe { published.replace(new) };
+        FILL_WORDS[hook.index()].store(words, Ordering::Relaxed);
         if run && !was_running {
             switch::set(hook, true);
         }
@@ -545,40 +571,155 @@ pub(crate) fn has_programs<H: HookType>() -> bool {
     PUBLISHED[H::HOOK.index()].is_set()
 }
 
-/// The hot path: runs the programs of hook `H` on `ctx` in attach order;
-/// the first denial wins. One RCU read section, one walk of a contiguous
-/// array, per-CPU counters.
+/// The hot path: fills `ctx`, the zeroed context of hook `H`, with `fill`
+/// if the hook's programs read it, and runs them on it in attach order; the
+/// first denial wins. One RCU read section, one walk of a contiguous array,
+/// per-CPU counters.
+///
+/// A hook whose programs use no context word (`FILL_WORDS`) skips the fill,
+/// and its programs read zeros, as the verifier let them read nothing. A
+/// program attached between the hint and the walk, which does read, makes
+/// the walk stop before running anything: the context is filled and the
+/// programs run once, on it. The denials of a crossing that ran on an
+/// unfilled context are reported after the walk, on the filled one.
+#[inline]
+pub(crate) fn fill_and_run<H: HookType, F: Fn(&mut H::Ctx)>(ctx: &mut H::Ctx, fill: F) -> c_int
+where
+    H::Ctx: Describe,
+{
+    if H::FILL_ALWAYS || FILL_WORDS[H::HOOK.index()].load(Ordering::Relaxed) != 0 {
+        fill(ctx);
+        return run::<H>(ctx);
+    }
+    let mut pending = Pending::new();
+    let ret = match run_filled::<H>(ctx, 0, &mut pending) {
+        Some(ret) => ret,
+        None => {
+            fill(ctx);
+            run_filled::<H>(ctx, ctx::ALL_WORDS, &mut pending).unwrap_or(0)
+        }
+    };
+    if pending.n != 0 {
+        report_pending::<H, F>(ctx, &pending, fill);
+    }
+    ret
+}
+
+/// Runs the programs of hook `H` on `ctx`, filled in full by the caller.
 #[inline]
 pub(crate) fn run<H: HookType>(ctx: &mut H::Ctx) -> c_int
+where
+    H::Ctx: Describe,
+{
+    let mut pending = Pending::new();
+    // With every word filled, the walk neither stops early nor defers.
+    run_filled::<H>(ctx, ctx::ALL_WORDS, &mut pending).unwrap_or(0)
+}
+
+/// Most denials of one crossing whose report waits for the fill: one
+/// enforcing program's and monitors' (`fill_words` fills the context of a
+/// hook with more monitors).
+const PENDING: usize = 8;
+
+/// A denial to report once the context is filled.
+#[derive(Clone, Copy)]
+struct Deferred {
+    id: u32,
+    ret: c_int,
+    outcome: report::Outcome,
+    log_only: bool,
+    audit: bool,
+}
+
+/// The denials of one crossing that ran on an unfilled context.
+struct Pending {
+    n: usize,
+    items: [core::mem::MaybeUninit<Deferred>; PENDING],
+}
+
+impl Pending {
+    #[inline(always)]
+    fn new() -> Self {
+        Pending {
+            n: 0,
+            items: [const { core::mem::MaybeUninit::uninit() }; PENDING],
+        }
+    }
+
+    /// Keeps `d`; `false` if full.
+    fn push(&mut self, d: Deferred) -> bool {
+        let Some(slot) = self.items.get_mut(self.n) else {
+            return false;
+        };
+        slot.write(d);
+        self.n += 1;
+        true
+    }
+
+    /// The denials kept, in order.
+    fn iter(&self) -> impl Iterator<Item = &Deferred> {
+        // SAFETY: `push` wrote the first `n` items.
+        self.items[..self.n]
+            .iter()
+            .map(|d| unsafe { d.assume_init_ref() })
+    }
+}
+
+/// Fills `ctx` and reports `pending` on it, outside the RCU read section:
+/// a fill may call functions that might sleep.
+#[cold]
+#[inline(never)]
+fn report_pending<H: HookType, F: Fn(&mut H::Ctx)>(ctx: &mut H::Ctx, pending: &Pending, fill: F)
+where
+    H::Ctx: Describe,
+{
+    *ctx = H::Ctx::default();
+    fill(ctx);
+    for d in pending.iter() {
+        report::denial(H::HOOK, d.id, d.ret, d.outcome, d.log_only, d.audit, &*ctx);
+    }
+}
+
+/// [`run`] on a context of which the words `filled` are filled (all, or
+/// none). `None`, before any program runs, if the programs use words that
+/// are not filled; the denials on an unfilled context go to `pending`.
+#[inline(always)]
+fn run_filled<H: HookType>(ctx: &mut H::Ctx, filled: u64, pending: &mut Pending) -> Option<c_int>
 where
     H::Ctx: Describe,
 {
     let hook = H::HOOK;
     let guard = rcu::read_lock();
     let Some(array) = PUBLISHED[hook.index()].get(&guard) else {
-        return 0;
+        return Some(0);
     };
+    if array.words & !filled != 0 {
+        return None;
+    }
     array.runs.inc();
     let pin = PinnedToCpu::new(&guard);
     // Hooks with writable fields: the first program to change a field owns
     // it (`ctx::keep_first_writes`).
     let orig = (!hook.desc().writable.is_empty()).then_some(*ctx);
+    let pending = (filled == 0).then_some(pending);
     // One walk for each value of a branch that does not change during it.
-    if bpf::stats_enabled() {
-        walk::<H, true>(array, ctx, orig.as_ref(), &pin)
+    Some(if bpf::stats_enabled() {
+        walk::<H, true>(array, ctx, orig.as_ref(), pending, &pin)
     } else {
-        walk::<H, false>(array, ctx, orig.as_ref(), &pin)
-    }
+        walk::<H, false>(array, ctx, orig.as_ref(), pending, &pin)
+    })
 }
 
-/// The walk of [`run`]: the programs of `array` in order, with run-time
-/// statistics if `STATS`; `orig` is the context as filled if the hook has
-/// writable fields.
+/// The walk of [`run_filled`]: the programs of `array` in order, with
+/// run-time statistics if `STATS`; `orig` is the context as filled if the
+/// hook has writable fields; `pending` keeps the denials if the context is
+/// not filled.
 #[inline(always)]
 fn walk<H: HookType, const STATS: bool>(
     array: &ProgArray,
     ctx: &mut H::Ctx,
     orig: Option<&H::Ctx>,
+    mut pending: Option<&mut Pending>,
     pin: &PinnedToCpu<'_>,
 ) -> c_int
 where
@@ -603,7 +744,7 @@ where
         if raw != 0 {
             // The context as the program was given it.
             let seen = before.as_ref().unwrap_or(&*ctx);
-            if let Some(ret) = denied::<H>(array, e, verdict(raw), seen) {
+            if let Some(ret) = denied::<H>(array, e, verdict(raw), seen, pending.as_deref_mut()) {
                 return ret;
             }
         }
@@ -612,11 +753,18 @@ where
 }
 
 /// Counts and reports the denial `ret` of `e` on `ctx`, as the program was
-/// given it, and says what the hook returns: `None` if the walk goes on
-/// (a monitor), `Some` of the hook's return value otherwise.
+/// given it, or keeps it in `pending` to report once the context is
+/// filled; says what the hook returns: `None` if the walk goes on (a
+/// monitor), `Some` of the hook's return value otherwise.
 #[cold]
 #[inline(never)]
-fn denied<H: HookType>(array: &ProgArray, e: &Entry, ret: c_int, ctx: &H::Ctx) -> Option<c_int>
+fn denied<H: HookType>(
+    array: &ProgArray,
+    e: &Entry,
+    ret: c_int,
+    ctx: &H::Ctx,
+    pending: Option<&mut Pending>,
+) -> Option<c_int>
 where
     H::Ctx: Describe,
 {
@@ -627,6 +775,8 @@ where
         reg.stats.inc(2 * hook.index() + DENIALS);
     }
     // A monitor, log-only mode, or an operation a denial must not stop.
+    // (`enforceable()` is true on an unfilled context, as on every context
+    // of the hooks that may leave it unfilled: `HookDesc::fill_always`.)
     let outcome = if e.log_only || !array.enforce {
         report::Outcome::LogOnly
     } else if !ctx.enforceable() {
@@ -635,7 +785,19 @@ where
         report::Outcome::Denied
     };
     let audit = e.log_only || array.report || !ctx.enforceable();
-    report::denial(hook, e.prog.id(), ret, outcome, e.log_only, audit, ctx);
+    let d = Deferred {
+        id: e.prog.id(),
+        ret,
+        outcome,
+        log_only: e.log_only,
+        audit,
+    };
+    // `fill_words` fills the context of a hook on which one crossing could
+    // have more denials than `pending` keeps; were it full, the report
+    // would go out now, on the context as the programs saw it.
+    if !pending.is_some_and(|p| p.push(d)) {
+        report::denial(hook, d.id, ret, outcome, d.log_only, audit, ctx);
+    }
     if e.log_only {
         // The programs after a monitor run as if it had allowed.
         return None;

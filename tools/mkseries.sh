@@ -45,7 +45,10 @@ the hook number at load time (checmate_prog_check_attach()) and the verifier
 checks every context access against that hook's context. Loading one asks
 for CAP_PERFMON like the other tracing-class types. Keep attr->kern_version
 in bpf_prog_aux: Checmate offers helpers that read kernel memory only to
-programs built for the running kernel, as the 2016 RFC did. A Checmate
+programs built for the running kernel, as the 2016 RFC did. Add
+bpf_prog_aux->ctx_access_mask, where a program type's is_valid_access() may
+record the context words (4 bytes each) a program reads or writes: Checmate
+fills a hook's context only when an attached program reads it. A Checmate
 program decides for every task on the system, so the verifier treats it as
 unprivileged where leaks are concerned: no pointer may be stored into a map
 or otherwise leaked, and no uninitialized stack may be read, whatever the

@@ -35,7 +35,10 @@ impl BlobSizes {
     }
 }
 
-/// One `u32` in every task's blob: the task's mark.
+/// One `u32` in every task's blob: the task's mark. In
+/// `.data..ro_after_init`, as C LSMs declare theirs `__ro_after_init`: the
+/// framework writes it only during init, read-only after.
+#[link_section = ".data..ro_after_init"]
 pub(crate) static BLOB_SIZES: BlobSizes = BlobSizes(UnsafeCell::new(bindings::lsm_blob_sizes {
     lbs_task: core::mem::size_of::<u32>() as c_int,
     // SAFETY: `lsm_blob_sizes` is a structure of `int` fields only, for

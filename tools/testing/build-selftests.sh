@@ -16,11 +16,16 @@ make -s -C "$SRC/tools/bpf/bpftool" OUTPUT="$top/build/bpftool/" -j"$jobs" \
 	feature-libbfd-liberty-z=0 feature-clang-bpf-co-re=0 >/dev/null
 mkdir -p "$dest"
 cp "$top/build/bpftool/bpftool" "$dest/"
-# The libbpf tests link the libbpf that bpftool built.
-make -s -B -C "$top/tools/testing/selftests/checmate" OUTPUT="$dest" \
-	KHDR_INCLUDES="-isystem $hdr/include -I $SRC/tools/testing/selftests" \
-	LIBBPF_DIR="$top/build/bpftool/libbpf" CLANG=clang-19
-cp "$top/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
+# The Checmate kselftests build where the patch series puts them, in the
+# kernel's tools/testing/selftests/checmate, with its lib.mk: copy them there
+# (only what changed), then `make -C $SRC/tools/testing/selftests
+# TARGETS=checmate` works as for any kselftest. -B: the UAPI headers are not
+# prerequisites. tamper_test links the libbpf that bpftool built.
+rsync -rc --delete "$top/tools/testing/selftests/checmate/" "$SRC/tools/testing/selftests/checmate/"
+make -s -B -C "$SRC/tools/testing/selftests/checmate" OUTPUT="$dest" \
+	KHDR_INCLUDES="-isystem $hdr/include" \
+	LIBBPF_DIR="$top/build/bpftool/libbpf" CLANG=clang-19 >/dev/null
+cp "$SRC/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
 # The kernel's own selftests of the LSMs Checmate stacks with, run three
 # ways by peer_suites.sh; a suite that does not build fails the build.
 for suite in lsm landlock seccomp; do

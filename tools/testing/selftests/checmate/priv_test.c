@@ -8,6 +8,9 @@
  * no_new_privs neither grants nor takes away anything here.
  *
  * A refused operation must leave both hooks exactly as they were.
+ *
+ * The privileged callers lock path_chroot until reboot (deny_reset): run
+ * in a boot of its own (TEST_GEN_PROGS_EXTENDED), as tools/run-tests.sh does.
  */
 #define _GNU_SOURCE
 #include <linux/capability.h>

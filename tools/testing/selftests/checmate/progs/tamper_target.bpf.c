@@ -10,7 +10,7 @@
 
 const volatile __u32 target_tgid;
 
-__attribute__((noinline)) int check_port(__u32 port)
+__noinline int check_port(__u32 port)
 {
 	return port == 4243;
 }

@@ -120,17 +120,6 @@ static int load_port_rewriter(enum bpf_attach_type type, int from, int to)
 			  ARRAY_LEN(insns));
 }
 
-static struct sockaddr_in lo4(int port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-
-	return sin;
-}
-
 /* A socket of @type bound to 127.0.0.1:@port (listening if TCP), or -1. */
 static int server(int type, int port)
 {

@@ -8,11 +8,14 @@
 #ifndef CHECMATE_SELFTESTS_COMMON_H
 #define CHECMATE_SELFTESTS_COMMON_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/checmate.h>
 #include <linux/prctl.h>
 #include <linux/version.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -309,6 +312,30 @@ static inline __u64 own_cgroup_id(void)
 	}
 	fclose(f);
 	return id;
+}
+
+/* 127.0.0.1:@port. */
+static inline struct sockaddr_in lo4(int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+
+	return sin;
+}
+
+/* Write @s to the file at @path: 0, or -1 if it was not all written. */
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 #endif /* CHECMATE_SELFTESTS_COMMON_H */

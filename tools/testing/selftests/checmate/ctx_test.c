@@ -41,14 +41,6 @@ static int port_of(int s)
 	return ntohs(sa.sin6_port);	/* same offset in sockaddr_in */
 }
 
-static struct sockaddr_in lo4(int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
-
 /* Each case: what to cross, and the value the field must hold. */
 struct ctx_case {
 	unsigned int hook;

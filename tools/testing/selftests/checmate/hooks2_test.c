@@ -208,17 +208,6 @@ static int try_connect(int type, const struct sockaddr_un *a, socklen_t len)
 	return err;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 /* Create a cgroup; returns its id (the directory's inode number). */
 static long long make_cgroup(const char *path)
 {
@@ -235,7 +224,7 @@ static int join_cgroup(const char *path)
 	int ok;
 
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-	ok = !write_file(procs, "0");
+	ok = !write_str(procs, "0");
 	return ok ? 0 : -1;
 }
 
@@ -615,9 +604,9 @@ TEST_F(h2, userns_create_context)
 		 */
 		if (unshare(CLONE_NEWUSER))
 			_exit(2);
-		if (write_file("/proc/self/uid_map", "0 0 1") ||
-		    write_file("/proc/self/setgroups", "deny") ||
-		    write_file("/proc/self/gid_map", "8 8 1"))
+		if (write_str("/proc/self/uid_map", "0 0 1") ||
+		    write_str("/proc/self/setgroups", "deny") ||
+		    write_str("/proc/self/gid_map", "8 8 1"))
 			_exit(3);
 		_exit(unshare(CLONE_NEWUSER) ? 4 : 0);
 	}

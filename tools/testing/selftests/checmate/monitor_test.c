@@ -259,17 +259,6 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static struct sockaddr_in lo4(int port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-
-	return sin;
-}
-
 /* A loopback UDP port nobody holds now. */
 static int free_port(void)
 {
@@ -811,17 +800,6 @@ static void own_cgroup(char *path, size_t size)
 		snprintf(path, size, "/sys/fs/cgroup%s", line + 3);
 	}
 	fclose(f);
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -1;
 }
 
 /* The cgroup id of @dir as name_to_handle_at(2) gives it; 0 on error. */

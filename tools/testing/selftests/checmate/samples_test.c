@@ -83,14 +83,6 @@ static int in_child(const char *cg, int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
-static struct sockaddr_in lo4(int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
-
 static int udp_connect(void *port)
 {
 	struct sockaddr_in sin = lo4((long)port);
@@ -844,25 +836,14 @@ TEST(hardchroot_every_mount_path)
 	umount(JAIL_MNT);
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /* In a new user and mount namespace: umount what it made, then /tmp. */
 static int umount_in_userns(void *unused)
 {
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
 		return 100;
-	if (write_file("/proc/self/setgroups", "deny") ||
-	    write_file("/proc/self/uid_map", "0 0 1") ||
-	    write_file("/proc/self/gid_map", "0 0 1"))
+	if (write_str("/proc/self/setgroups", "deny") ||
+	    write_str("/proc/self/uid_map", "0 0 1") ||
+	    write_str("/proc/self/gid_map", "0 0 1"))
 		return 101;
 	mkdir("/tmp/userns-mnt", 0700);
 	if (mount("none", "/tmp/userns-mnt", "tmpfs", 0, NULL))

@@ -587,22 +587,36 @@ pub(crate) fn fill_and_run<H: HookType, F: Fn(&mut H::Ctx)>(ctx: &mut H::Ctx, fi
 where
     H::Ctx: Describe,
 {
-    if H::FILL_ALWAYS || FILL_WORDS[H::HOOK.index()].load(Ordering::Relaxed) != 0 {
+    if H::FILL_ALWAYS {
         fill(ctx);
         return run::<H>(ctx);
     }
-    let mut pending = Pending::new();
-    let ret = match run_filled::<H>(ctx, 0, &mut pending) {
-        Some(ret) => ret,
-        None => {
-            fill(ctx);
-            run_filled::<H>(ctx, ctx::ALL_WORDS, &mut pending).unwrap_or(0)
-        }
-    };
-    if pending.n != 0 {
-        report_pending::<H, F>(ctx, &pending, fill);
+    if FILL_WORDS[H::HOOK.index()].load(Ordering::Relaxed) != 0 {
+        return fill_then_run::<H, F>(ctx, fill);
     }
-    ret
+    let mut pending = Pending::new();
+    match run_filled::<H>(ctx, 0, &mut pending) {
+        Some(ret) => {
+            if pending.n != 0 {
+                report_pending::<H, F>(ctx, &pending, fill);
+            }
+            ret
+        }
+        // No program ran (nothing is pending): run them all on the filled
+        // context.
+        None => fill_then_run::<H, F>(ctx, fill),
+    }
+}
+
+/// [`fill_and_run`] where a program reads the context: out of line, so that
+/// the path of programs that read nothing keeps its registers.
+#[inline(never)]
+fn fill_then_run<H: HookType, F: Fn(&mut H::Ctx)>(ctx: &mut H::Ctx, fill: F) -> c_int
+where
+    H::Ctx: Describe,
+{
+    fill(ctx);
+    run::<H>(ctx)
 }
 
 /// Runs the programs of hook `H` on `ctx`, filled in full by the caller.
@@ -658,10 +672,10 @@ impl Pending {
 
     /// The denials kept, in order.
     fn iter(&self) -> impl Iterator<Item = &Deferred> {
-        // SAFETY: `push` wrote the first `n` items.
-        self.items[..self.n]
-            .iter()
-            .map(|d| unsafe { d.assume_init_ref() })
+        self.items[..self.n].iter().map(|d| {
+            // SAFETY: `push` wrote the first `n` items.
+            unsafe { d.assume_init_ref() }
+        })
     }
 }
 
@@ -704,10 +718,27 @@ where
     let pending = (filled == 0).then_some(pending);
     // One walk for each value of a branch that does not change during it.
     Some(if bpf::stats_enabled() {
-        walk::<H, true>(array, ctx, orig.as_ref(), pending, &pin)
+        walk_counted::<H>(array, ctx, orig.as_ref(), pending, &pin)
     } else {
         walk::<H, false>(array, ctx, orig.as_ref(), pending, &pin)
     })
+}
+
+/// The walk while the BPF core's run-time statistics are on (`bpftool prog
+/// profile`-like use, seldom): out of line.
+#[cold]
+#[inline(never)]
+fn walk_counted<H: HookType>(
+    array: &ProgArray,
+    ctx: &mut H::Ctx,
+    orig: Option<&H::Ctx>,
+    pending: Option<&mut Pending>,
+    pin: &PinnedToCpu<'_>,
+) -> c_int
+where
+    H::Ctx: Describe,
+{
+    walk::<H, true>(array, ctx, orig, pending, pin)
 }
 
 /// The walk of [`run_filled`]: the programs of `array` in order, with

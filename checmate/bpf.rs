@@ -7,12 +7,14 @@ use crate::ctx;
 use crate::errno;
 use crate::hooks::{CallContext, Hook, HookType};
 use crate::rcu::ReadGuard;
+use crate::seal::BpfProg;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::error::from_err_ptr;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
+use kernel::types::ARef;
 
 /// `struct bpf_verifier_ops` made `Sync` so that it can be a static.
 #[repr(transparent)]
@@ -296,15 +298,10 @@ pub(crate) fn stats_enabled() -> bool {
 ///
 /// # Invariants
 ///
-/// `0` points to a `struct bpf_prog` of type `BPF_PROG_TYPE_CHECMATE`
-/// verified for a valid hook, on which this object holds one reference.
-pub(crate) struct Prog(NonNull<bindings::bpf_prog>);
-
-// SAFETY: a `bpf_prog` reference may be used and dropped on any thread: its
-// refcount is atomic and the program is immutable once loaded.
-unsafe impl Send for Prog {}
-// SAFETY: `&Prog` only reads immutable fields and runs the program.
-unsafe impl Sync for Prog {}
+/// `0` is a `struct bpf_prog` of type `BPF_PROG_TYPE_CHECMATE` verified for
+/// a valid hook.
+#[derive(Clone)]
+pub(crate) struct Prog(ARef<BpfProg>);
 
 impl Prog {
     /// Takes a reference to the program behind `fd`, which must be a
@@ -327,9 +324,10 @@ impl Prog {
             )
         };
         let p = NonNull::new(from_err_ptr(p)?).ok_or(EINVAL)?;
-        // INVARIANT: the type was checked by `bpf_prog_get_type_dev`; we own
-        // one reference, dropped by `Drop` if the hook does not match.
-        let prog = Prog(p);
+        // INVARIANT: the type was checked by `bpf_prog_get_type_dev`; the
+        // reference is dropped if the hook does not match.
+        // SAFETY: `bpf_prog_get_type_dev` took the reference we now own.
+        let prog = Prog(unsafe { ARef::from_raw(p.cast()) });
         // SAFETY: `p` is a valid program.
         match unsafe { prog_hook(p.as_ptr()) } {
             Some(h) if h == hook => Ok(prog),
@@ -406,28 +404,12 @@ impl Prog {
     }
 
     /// The program, for [`crate::seal`], which takes references of its own.
-    pub(crate) fn raw(&self) -> NonNull<bindings::bpf_prog> {
-        self.0
+    pub(crate) fn bpf(&self) -> &BpfProg {
+        &self.0
     }
 
     /// Is this the same program as `other`?
     pub(crate) fn same(&self, other: &Prog) -> bool {
-        self.0 == other.0
-    }
-}
-
-impl Clone for Prog {
-    fn clone(&self) -> Self {
-        // SAFETY: we hold a reference, so the program is live.
-        unsafe { bindings::bpf_prog_inc(self.0.as_ptr()) };
-        // INVARIANT: the new object owns the reference just taken.
-        Prog(self.0)
-    }
-}
-
-impl Drop for Prog {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant we own one reference.
-        unsafe { bindings::bpf_prog_put(self.0.as_ptr()) };
+        core::ptr::eq::<BpfProg>(&*self.0, &*other.0)
     }
 }

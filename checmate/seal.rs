@@ -66,19 +66,6 @@ unsafe impl AlwaysRefCounted for BpfProg {
 }
 
 impl BpfProg {
-    /// The program at `ptr`, borrowed for `'a`.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be a valid program on which a reference is held for all
-    /// of `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::bpf_prog) -> &'a Self {
-        // `BpfProg` is `repr(transparent)` over `Opaque<bpf_prog>`, itself
-        // over `bpf_prog`: the cast keeps the layout.
-        // SAFETY: the caller guarantees a valid, referenced program for `'a`.
-        unsafe { &*ptr.cast() }
-    }
-
     /// The `struct bpf_prog` itself.
     pub(crate) fn as_ptr(&self) -> *mut bindings::bpf_prog {
         self.0.get()
@@ -299,9 +286,7 @@ struct Reach {
 fn reach(roots: &[&crate::bpf::Prog]) -> Result<Reach> {
     let mut progs: KVec<ARef<BpfProg>> = KVec::new();
     for p in roots {
-        // SAFETY: `Prog` holds a reference on a live program while `p` is
-        // borrowed.
-        let r: ARef<BpfProg> = unsafe { BpfProg::from_raw(p.raw().as_ptr()) }.into();
+        let r: ARef<BpfProg> = p.bpf().into();
         if !progs.iter().any(|q| same(q, &r)) {
             progs.push(r, GFP_KERNEL)?;
         }

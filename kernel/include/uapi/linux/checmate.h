@@ -247,7 +247,9 @@ enum checmate_event_outcome {
  * @ctx_size: bytes of ctx used: the hook's ctx size (offset 72).
  * @reserved: 0 (offset 76).
  * @ctx: the hook's context, as the denying program was given it (for
- *	socket_bind, before any rewrite of local_port) (offset 80).
+ *	socket_bind, before any rewrite of local_port) (offset 80). Where no
+ *	program on the hook reads its context, the programs run on zeros and
+ *	the context is filled for the report: it describes the operation.
  *
  * The structure is 336 bytes.
  */

@@ -17,15 +17,17 @@ make -s -C "$SRC/tools/bpf/bpftool" OUTPUT="$top/build/bpftool/" -j"$jobs" \
 mkdir -p "$dest"
 cp "$top/build/bpftool/bpftool" "$dest/"
 # The Checmate kselftests build where the patch series puts them, in the
-# kernel's tools/testing/selftests/checmate, with its lib.mk: copy them there
-# (only what changed), then `make -C $SRC/tools/testing/selftests
-# TARGETS=checmate` works as for any kselftest. -B: the UAPI headers are not
-# prerequisites. tamper_test links the libbpf that bpftool built.
-rsync -rc --delete "$top/tools/testing/selftests/checmate/" "$SRC/tools/testing/selftests/checmate/"
-make -s -B -C "$SRC/tools/testing/selftests/checmate" OUTPUT="$dest" \
+# kernel's tools/testing/selftests/checmate, with its lib.mk: copy them there,
+# then `make -C $SRC/tools/testing/selftests TARGETS=checmate` works as for
+# any kselftest. -B: the UAPI headers are not prerequisites. tamper_test
+# links the libbpf that bpftool built.
+ks="$SRC/tools/testing/selftests/checmate"
+rm -rf "$ks"
+cp -r "$top/tools/testing/selftests/checmate" "$ks"
+make -s -B -C "$ks" OUTPUT="$dest" \
 	KHDR_INCLUDES="-isystem $hdr/include" \
 	LIBBPF_DIR="$top/build/bpftool/libbpf" CLANG=clang-19 >/dev/null
-cp "$SRC/tools/testing/selftests/checmate/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
+cp "$ks/run_all.sh" "$top/tools/vm/demo.sh" "$dest/"
 # The kernel's own selftests of the LSMs Checmate stacks with, run three
 # ways by peer_suites.sh; a suite that does not build fails the build.
 for suite in lsm landlock seccomp; do

@@ -211,9 +211,10 @@ socket_bind or socket_connect have programs." \
 
 step lsm "checmate: add the prctl API and hook locks" \
 "prctl(PR_CHECMATE, op, ...) attaches, detaches and replaces programs,
-resets a hook, locks it until reboot (deny_reset), sets its mode
-(normal, append-only, read-only, disabled, log-only) and its audit flag,
-and queries it (api.rs). Every argument is checked and turned into a
+switches one between log-only and enforcing, resets a hook, locks it
+until reboot (deny_reset), sets its mode (normal, append-only,
+read-only, disabled, log-only) and its audit flag, and queries it
+(api.rs). Every argument is checked and turned into a
 typed request before anything changes.
 
 Only CAP_SYS_ADMIN in the initial user namespace may call it (admin.rs).

@@ -19,6 +19,7 @@
 //! failed `setuid()` would run on with the privilege it meant to drop.
 
 use crate::ctx::Context;
+use crate::ctx::{wants, Want};
 use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
@@ -34,11 +35,10 @@ const LSM_SETID_FS: c_int = 8;
 // SAFETY: a UAPI structure of `__u32`/`__u64` fields only
 // (include/uapi/linux/checmate.h), generated `repr(C)` by bindgen.
 unsafe impl Context for CredCtx {
-    // Only the fills of hooks with an `on_deny` function set
-    // `CHECMATE_CRED_F_DROP` (the set*id, setgroups, capset and prctl
-    // hooks), and those contexts are always filled (`hooks.rs`,
-    // `fill_always!`): where the context may be left unfilled (`capable`,
-    // `userns_create`), the flag is 0 anyway.
+    // Read on a context filled in full, or at least with `info`: the fills
+    // set `CHECMATE_CRED_F_DROP` whatever is asked of them, and a walk on
+    // an unfilled context settles its outcome after the fill
+    // (`progs::settle`).
     fn enforceable(&self) -> bool {
         self.info & bindings::CHECMATE_CRED_F_DROP == 0
     }
@@ -65,11 +65,12 @@ impl Describe for CredCtx {
 ///
 /// `cred` must be valid credentials whose user namespace is set; the
 /// caller is a task (not an interrupt).
-unsafe fn from_cred(ctx: &mut CredCtx, cred: *const cred) {
-    // SAFETY: the caller guarantees valid credentials; `current` is valid in
-    // task context.
-    let (c, me) = unsafe { (&*cred, bindings::get_current()) };
-    // kuid/kgid values are the ids in the initial user namespace.
+unsafe fn from_cred(ctx: &mut CredCtx, want: Want, cred: *const cred) {
+    // SAFETY: the caller guarantees valid credentials.
+    let c = unsafe { &*cred };
+    // kuid/kgid values are the ids in the initial user namespace. Copies of
+    // the credentials, filled whatever is asked: `mark_setid_drop()` and
+    // `caps_grow()` read them for `CHECMATE_CRED_F_DROP`.
     ctx.uid = c.uid.val;
     ctx.euid = c.euid.val;
     ctx.suid = c.suid.val;
@@ -83,16 +84,28 @@ unsafe fn from_cred(ctx: &mut CredCtx, cred: *const cred) {
     ctx.cap_inheritable = c.cap_inheritable.val;
     // SAFETY: credentials hold a reference to their user namespace.
     ctx.userns_level = unsafe { (*c.user_ns).level } as u32;
-    // SAFETY: `current` is a valid task; the cgroup id is read under RCU,
-    // which any task context allows.
-    unsafe {
-        ctx.pid = bindings::task_pid_nr(me) as u32;
-        ctx.tgid = bindings::task_tgid_nr(me) as u32;
-        ctx.cgroup_id = bindings::checmate_current_cgroup_id();
-        ctx.pidns_level = bindings::checmate_current_pidns_level();
+    // The rest are calls into the kernel: only for programs that read them.
+    if wants!(want, CredCtx, pid, tgid) {
+        // SAFETY: `current` is a valid task in task context (the caller).
+        unsafe {
+            let me = bindings::get_current();
+            ctx.pid = bindings::task_pid_nr(me) as u32;
+            ctx.tgid = bindings::task_tgid_nr(me) as u32;
+        }
+    }
+    if wants!(want, CredCtx, cgroup_id) {
+        // SAFETY: the cgroup id is read under RCU, which any task context
+        // allows.
+        ctx.cgroup_id = unsafe { bindings::checmate_current_cgroup_id() };
+    }
+    if wants!(want, CredCtx, pidns_level) {
+        // SAFETY: current's own pid namespace, in task context.
+        ctx.pidns_level = unsafe { bindings::checmate_current_pidns_level() };
     }
     // SAFETY: `current_cred()` is valid while the task runs.
-    if core::ptr::eq(cred, unsafe { bindings::checmate_current_cred() }) {
+    if wants!(want, CredCtx, info)
+        && core::ptr::eq(cred, unsafe { bindings::checmate_current_cred() })
+    {
         ctx.info |= bindings::CHECMATE_CRED_F_CURRENT;
     }
 }
@@ -103,10 +116,10 @@ unsafe fn from_cred(ctx: &mut CredCtx, cred: *const cred) {
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn userns_create(ctx: &mut CredCtx, cred: *const cred) {
+pub(crate) unsafe fn userns_create(ctx: &mut CredCtx, want: Want, cred: *const cred) {
     // SAFETY: `create_user_ns()` passes the credentials it prepares for the
     // new namespace's creator, whose `user_ns` is still the parent.
-    unsafe { from_cred(ctx, cred) };
+    unsafe { from_cred(ctx, want, cred) };
 }
 
 /// Where `ns` is seen from `own`: the same namespace, one below it, or
@@ -142,6 +155,7 @@ unsafe fn relation(own: *const user_namespace, ns: *const user_namespace) -> u32
 /// this serves, valid for the call.
 pub(crate) unsafe fn capable(
     ctx: &mut CredCtx,
+    want: Want,
     cred: *const cred,
     ns: *mut user_namespace,
     cap: c_int,
@@ -151,7 +165,7 @@ pub(crate) unsafe fn capable(
     // under RCU or `task_lock()`, or an open file's.
     // SAFETY: credentials the caller holds, user namespace set; the hook
     // runs in the asking task.
-    unsafe { from_cred(ctx, cred) };
+    unsafe { from_cred(ctx, want, cred) };
     ctx.cap = cap as u32;
     ctx.cap_opts = opts;
     // SAFETY: `ns` is valid for the call; the credentials pin theirs.
@@ -200,6 +214,7 @@ fn caps_grow(ctx: &CredCtx, new: &cred) -> bool {
 /// this serves, valid for the call.
 pub(crate) unsafe fn task_fix_setuid(
     ctx: &mut CredCtx,
+    want: Want,
     new: *mut cred,
     old: *const cred,
     flags: c_int,
@@ -207,7 +222,7 @@ pub(crate) unsafe fn task_fix_setuid(
     // SAFETY: `kernel/sys.c` passes the caller's current credentials as
     // `old` and its prepared copy as `new`.
     let n = unsafe {
-        from_cred(ctx, old);
+        from_cred(ctx, want, old);
         &*new
     };
     ctx.setid = flags as u32;
@@ -246,13 +261,14 @@ fn mark_setid_drop(ctx: &mut CredCtx, n: &cred, flags: c_int, old: [u32; 4], new
 /// this serves, valid for the call.
 pub(crate) unsafe fn task_fix_setgid(
     ctx: &mut CredCtx,
+    want: Want,
     new: *mut cred,
     old: *const cred,
     flags: c_int,
 ) {
     // SAFETY: as in `task_fix_setuid`.
     let n = unsafe {
-        from_cred(ctx, old);
+        from_cred(ctx, want, old);
         &*new
     };
     ctx.setid = flags as u32;
@@ -271,13 +287,18 @@ pub(crate) unsafe fn task_fix_setgid(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn task_fix_setgroups(ctx: &mut CredCtx, new: *mut cred, old: *const cred) {
+pub(crate) unsafe fn task_fix_setgroups(
+    ctx: &mut CredCtx,
+    want: Want,
+    new: *mut cred,
+    old: *const cred,
+) {
     // `set_current_groups()` passes the caller's current credentials and
     // its prepared copy, their group lists sorted (`groups_sort()`).
     // SAFETY: valid credentials whose group lists are set, which the
     // helpers only read.
     let (subset, gains_root) = unsafe {
-        from_cred(ctx, old);
+        from_cred(ctx, want, old);
         let (new_gi, old_gi) = ((*new).group_info, (*old).group_info);
         ctx.ngroups = bindings::checmate_ngroups(old_gi) as u32;
         ctx.new_ngroups = bindings::checmate_ngroups(new_gi) as u32;
@@ -301,6 +322,7 @@ pub(crate) unsafe fn task_fix_setgroups(ctx: &mut CredCtx, new: *mut cred, old: 
 /// this serves, valid for the call.
 pub(crate) unsafe fn capset(
     ctx: &mut CredCtx,
+    want: Want,
     _new: *mut cred,
     old: *const cred,
     effective: *const kernel_cap_t,
@@ -310,7 +332,7 @@ pub(crate) unsafe fn capset(
     // SAFETY: `cap_capset()`'s caller passes the current credentials and
     // the three requested sets, on its stack.
     unsafe {
-        from_cred(ctx, old);
+        from_cred(ctx, want, old);
         ctx.new_cap_effective = (*effective).val;
         ctx.new_cap_inheritable = (*inheritable).val;
         ctx.new_cap_permitted = (*permitted).val;
@@ -381,6 +403,7 @@ fn applied_by_capability(option: u32) -> bool {
 /// Called from `prctl(2)` in process context.
 pub(crate) unsafe fn task_prctl(
     ctx: &mut CredCtx,
+    want: Want,
     option: c_int,
     arg2: c_ulong,
     arg3: c_ulong,
@@ -390,7 +413,7 @@ pub(crate) unsafe fn task_prctl(
     // After a change by the capability module these are the new ones.
     // SAFETY: in process context the caller's own credentials are valid
     // while it runs.
-    unsafe { from_cred(ctx, bindings::checmate_current_cred()) };
+    unsafe { from_cred(ctx, want, bindings::checmate_current_cred()) };
     ctx.option = option as u32;
     ctx.args = [arg2 as u64, arg3 as u64, arg4 as u64, arg5 as u64];
     if gains_nothing(option as u32, arg2, arg3) {

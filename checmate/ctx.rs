@@ -62,6 +62,47 @@ pub(crate) const fn words(off: usize, size: usize) -> u64 {
 /// Every word of any context: a program whose reads cannot be known.
 pub(crate) const ALL_WORDS: u64 = u64::MAX;
 
+/// The context words a fill function must fill: those the hook's programs
+/// read ([`words`]), or all of them. A fill may fill more (cheap fields are
+/// filled whatever is asked); it skips only what costs, such as calls into
+/// the kernel for ids or copies of names, where no program reads it.
+#[derive(Clone, Copy)]
+pub(crate) struct Want(u64);
+
+impl Want {
+    /// Every field.
+    pub(crate) const ALL: Want = Want(ALL_WORDS);
+
+    /// The words `words`.
+    pub(crate) const fn new(words: u64) -> Want {
+        Want(words)
+    }
+
+    /// Is any byte of `off..off + size` wanted?
+    #[inline(always)]
+    pub(crate) const fn any(self, off: usize, size: usize) -> bool {
+        self.0 & words(off, size) != 0
+    }
+}
+
+/// The size of the field `f` picks out: `field_size(|c: &Ctx| &c.field)`.
+pub(crate) const fn field_size<C, T>(_f: fn(&C) -> &T) -> usize {
+    core::mem::size_of::<T>()
+}
+
+/// Does `want` ask for any of the fields of the context type `ctx`:
+/// `wants!(want, CredCtx, pid, tgid)`.
+macro_rules! wants {
+    ($want:expr, $ctx:ty, $($f:ident),+ $(,)?) => {{
+        let want: $crate::ctx::Want = $want;
+        false $(|| want.any(
+            core::mem::offset_of!($ctx, $f),
+            $crate::ctx::field_size(|c: &$ctx| &c.$f),
+        ))+
+    }};
+}
+pub(crate) use wants;
+
 // Every context fits the 64 words of a program's record.
 const _: () = {
     assert!(core::mem::size_of::<bindings::checmate_sock_ctx>() <= 4 * 64);

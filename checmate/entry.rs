@@ -3,6 +3,7 @@
 //! run the hook's programs, apply what they wrote if they allowed. And the
 //! `security_hook_list` entries that `lsm.rs` registers.
 
+use crate::ctx::Want;
 use crate::hooks::{for_each_hook, marker, COUNT};
 use crate::{admin, api, creds, exec, fs, guard, integrity, mount, namei, net, progs, task, unix};
 use kernel::bindings;
@@ -70,12 +71,13 @@ macro_rules! define_entries {
             #[allow(unused_variables)]
             let args = ($($arg,)*);
             // Filled only if the programs read it (`progs::fill_and_run`).
-            let ret = progs::fill_and_run::<marker::$lsm, _>(&mut ctx, |ctx: &mut $ctx| {
+            let fill = |ctx: &mut $ctx, want: Want| {
                 // The arguments are valid for the whole call, and a fill
                 // may run more than once.
                 // SAFETY: the LSM framework passed this hook valid arguments.
-                unsafe { $fill(ctx, $($arg),*) }
-            });
+                unsafe { $fill(ctx, want, $($arg),*) }
+            };
+            let ret = progs::fill_and_run::<marker::$lsm, _>(&mut ctx, fill);
             $(
             if ret != 0 {
                 $deny(&ctx);

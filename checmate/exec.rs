@@ -11,6 +11,7 @@
 //! credentials, and take no reference and no lock.
 
 use crate::ctx::encode_dev;
+use crate::ctx::Want;
 use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
@@ -103,6 +104,7 @@ unsafe fn file_or_anon(ctx: &mut ExecCtx, file: *const bindings::file) {
 /// this serves, valid for the call.
 pub(crate) unsafe fn bprm_creds_from_file(
     ctx: &mut ExecCtx,
+    _want: Want,
     bprm: *mut bindings::linux_binprm,
     file: *const bindings::file,
 ) {
@@ -128,7 +130,11 @@ pub(crate) unsafe fn bprm_creds_from_file(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn bprm_creds_for_exec(ctx: &mut ExecCtx, bprm: *mut bindings::linux_binprm) {
+pub(crate) unsafe fn bprm_creds_for_exec(
+    ctx: &mut ExecCtx,
+    _want: Want,
+    bprm: *mut bindings::linux_binprm,
+) {
     // SAFETY: `bprm_execve()` passes its `bprm`, whose `file` is the file
     // the caller named, open.
     unsafe { from_file(ctx, (*bprm).file) };
@@ -143,6 +149,7 @@ pub(crate) unsafe fn bprm_creds_for_exec(ctx: &mut ExecCtx, bprm: *mut bindings:
 /// this serves, valid for the call.
 pub(crate) unsafe fn mmap_file(
     ctx: &mut ExecCtx,
+    _want: Want,
     file: *mut bindings::file,
     reqprot: c_ulong,
     prot: c_ulong,
@@ -165,6 +172,7 @@ pub(crate) unsafe fn mmap_file(
 /// this serves, valid for the call.
 pub(crate) unsafe fn file_mprotect(
     ctx: &mut ExecCtx,
+    _want: Want,
     vma: *mut bindings::vm_area_struct,
     reqprot: c_ulong,
     prot: c_ulong,

@@ -6,6 +6,7 @@
 //! and superblock, which an open file holds.
 
 use crate::ctx::encode_dev;
+use crate::ctx::Want;
 use kernel::bindings;
 use kernel::bindings::checmate_file_ctx as FileCtx;
 use kernel::ffi::{c_int, c_uint, c_ulong};
@@ -58,7 +59,7 @@ unsafe fn from_file(ctx: &mut FileCtx, file: *const bindings::file) {
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn file_open(ctx: &mut FileCtx, file: *mut bindings::file) {
+pub(crate) unsafe fn file_open(ctx: &mut FileCtx, _want: Want, file: *mut bindings::file) {
     // SAFETY: valid hook arguments: the file being opened, held.
     unsafe { from_file(ctx, file) };
 }
@@ -69,7 +70,12 @@ pub(crate) unsafe fn file_open(ctx: &mut FileCtx, file: *mut bindings::file) {
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn file_permission(ctx: &mut FileCtx, file: *mut bindings::file, mask: c_int) {
+pub(crate) unsafe fn file_permission(
+    ctx: &mut FileCtx,
+    _want: Want,
+    file: *mut bindings::file,
+    mask: c_int,
+) {
     // SAFETY: valid hook arguments: an open file, held.
     unsafe { from_file(ctx, file) };
     ctx.flags = mask as u32;
@@ -83,6 +89,7 @@ pub(crate) unsafe fn file_permission(ctx: &mut FileCtx, file: *mut bindings::fil
 /// this serves, valid for the call.
 pub(crate) unsafe fn inode_create(
     ctx: &mut FileCtx,
+    _want: Want,
     dir: *mut bindings::inode,
     _dentry: *mut bindings::dentry,
     mode: bindings::umode_t,
@@ -100,7 +107,7 @@ pub(crate) unsafe fn inode_create(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn file_truncate(ctx: &mut FileCtx, file: *mut bindings::file) {
+pub(crate) unsafe fn file_truncate(ctx: &mut FileCtx, _want: Want, file: *mut bindings::file) {
     // SAFETY: `do_ftruncate()` and `handle_truncate()` pass an open file.
     unsafe { from_file(ctx, file) };
 }
@@ -114,6 +121,7 @@ pub(crate) unsafe fn file_truncate(ctx: &mut FileCtx, file: *mut bindings::file)
 /// this serves, valid for the call.
 pub(crate) unsafe fn file_ioctl(
     ctx: &mut FileCtx,
+    _want: Want,
     file: *mut bindings::file,
     cmd: c_uint,
     _arg: c_ulong,
@@ -132,12 +140,13 @@ pub(crate) unsafe fn file_ioctl(
 /// this serves, valid for the call.
 pub(crate) unsafe fn file_ioctl_compat(
     ctx: &mut FileCtx,
+    want: Want,
     file: *mut bindings::file,
     cmd: c_uint,
     arg: c_ulong,
 ) {
     // SAFETY: as for `file_ioctl` (`compat_ioctl(2)`).
-    unsafe { file_ioctl(ctx, file, cmd, arg) };
+    unsafe { file_ioctl(ctx, want, file, cmd, arg) };
 }
 
 /// Fills the context of the `file_receive` LSM hook.
@@ -146,7 +155,7 @@ pub(crate) unsafe fn file_ioctl_compat(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn file_receive(ctx: &mut FileCtx, file: *mut bindings::file) {
+pub(crate) unsafe fn file_receive(ctx: &mut FileCtx, _want: Want, file: *mut bindings::file) {
     // SAFETY: `receive_fd()` and `receive_fd_replace()` hold the file.
     unsafe { from_file(ctx, file) };
 }

@@ -273,9 +273,10 @@ pub(crate) struct HookDesc {
     /// Its slot stays on with no program attached (`always_on`).
     pub(crate) always_on: bool,
     /// Its context is filled whatever the programs read: it has writable
-    /// fields (the commit reads them) or an `on_deny` function (which reads
-    /// the context; and the fills that make `Context::enforceable` false
-    /// are of these hooks). Otherwise only for programs that read it.
+    /// fields (the commit compares them with their filled value).
+    /// Otherwise as far as its programs read it (`progs::fill_and_run`);
+    /// the fills fill what `Context::enforceable` and the `on_deny`
+    /// functions read (`info`) whenever they run.
     pub(crate) fill_always: bool,
 }
 
@@ -361,13 +362,13 @@ pub(crate) trait HookType {
     const FILL_ALWAYS: bool;
 }
 
-/// [`HookDesc::fill_always`] of a row: its context type, then its
-/// `on_deny` function and its writable fields, if it has them.
+/// [`HookDesc::fill_always`] of a row: given its writable fields, if it
+/// has them.
 macro_rules! fill_always {
-    ($ctx:ident) => {
+    () => {
         false
     };
-    ($ctx:ident, $($rest:tt)+) => {
+    ([$($wf:ident),*]) => {
         true
     };
 }
@@ -390,7 +391,7 @@ macro_rules! define_descs {
             writable: &[$($((offset_of!($ctx, $wf), size_of::<$wt>())),*)?],
             context: CallContext::$cx,
             always_on: false $(|| $on)?,
-            fill_always: fill_always!($ctx $(, $deny)? $(, [$($wf),*])?),
+            fill_always: fill_always!($([$($wf),*])?),
         }),*];
 
         // Hook numbers are dense and in table order, as `Hook` assumes.
@@ -418,7 +419,7 @@ macro_rules! define_descs {
                 type Ctx = $ctx;
                 // INVARIANT: the number is in the table (checked above).
                 const HOOK: Hook = Hook(bindings::$num);
-                const FILL_ALWAYS: bool = fill_always!($ctx $(, $deny)? $(, [$($wf),*])?);
+                const FILL_ALWAYS: bool = fill_always!($([$($wf),*])?);
             }
             )*
         }

@@ -16,6 +16,7 @@
 //! section of the cgroup id aside), no reference and do not allocate.
 
 use crate::ctx::encode_dev;
+use crate::ctx::Want;
 use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
@@ -78,7 +79,11 @@ fn caller(ctx: &mut KernelCtx) {
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn kernel_module_request(ctx: &mut KernelCtx, kmod_name: *mut c_char) {
+pub(crate) unsafe fn kernel_module_request(
+    ctx: &mut KernelCtx,
+    _want: Want,
+    kmod_name: *mut c_char,
+) {
     // `__request_module()` passes its stack buffer of `MODULE_NAME_LEN`
     // bytes, NUL-terminated by `vsnprintf()` (a longer name was refused).
     // Reading stops at the NUL or at that size, whichever comes first.
@@ -111,6 +116,7 @@ pub(crate) unsafe fn kernel_module_request(ctx: &mut KernelCtx, kmod_name: *mut 
 /// this serves, valid for the call.
 pub(crate) unsafe fn kernel_read_file(
     ctx: &mut KernelCtx,
+    _want: Want,
     file: *mut bindings::file,
     id: bindings::kernel_read_file_id,
     contents: bool,
@@ -146,6 +152,7 @@ pub(crate) unsafe fn kernel_read_file(
 /// passed it; nothing more is required (no pointer).
 pub(crate) unsafe fn kernel_load_data(
     ctx: &mut KernelCtx,
+    _want: Want,
     id: bindings::kernel_load_data_id,
     contents: bool,
 ) {
@@ -165,6 +172,7 @@ pub(crate) unsafe fn kernel_load_data(
 /// this serves, valid for the call.
 pub(crate) unsafe fn inode_init_security_anon(
     ctx: &mut KernelCtx,
+    _want: Want,
     _inode: *mut bindings::inode,
     name: *const bindings::qstr,
     _context_inode: *const bindings::inode,
@@ -197,6 +205,7 @@ pub(crate) unsafe fn inode_init_security_anon(
 /// this serves, valid for the call.
 pub(crate) unsafe fn bpf(
     ctx: &mut KernelCtx,
+    _want: Want,
     cmd: c_int,
     attr: *mut bindings::bpf_attr,
     _size: c_uint,

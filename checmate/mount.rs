@@ -2,6 +2,7 @@
 //! Mount contexts (`struct checmate_mount_ctx`): the mount hooks.
 
 use crate::ctx::encode_dev;
+use crate::ctx::{wants, Want};
 use kernel::bindings;
 use kernel::bindings::checmate_mount_ctx as MountCtx;
 use kernel::ffi::{c_char, c_int, c_ulong, c_void};
@@ -17,7 +18,7 @@ use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 /// that took the place of the namespace's root, by `mount --move` onto `/`
 /// and `chroot(".")` (`switch_root`) or by a `pivot_root()` from such a
 /// root (container runtimes), reads 0.
-fn caller_confinement(ctx: &mut MountCtx) {
+fn caller_confinement(ctx: &mut MountCtx, want: Want) {
     // SAFETY: `current` and its credentials are valid in process context.
     ctx.userns_level = unsafe { (*bindings::current_user_ns()).level } as u32;
     // The mount hooks are called from the mount, umount and chroot system
@@ -25,9 +26,12 @@ fn caller_confinement(ctx: &mut MountCtx) {
     // `init_chroot()`), and the fill runs outside any RCU read-side section
     // or spinlock. `current_chrooted()` follows `current->fs` and
     // `current->nsproxy`, then drops path references (`path_put()`).
-    // SAFETY: `current` is live, with `fs` and `nsproxy` set (only
-    // `do_exit()` clears them), and may sleep here.
-    ctx.chrooted = unsafe { bindings::current_chrooted() } as u32;
+    // Only for programs that read it: it takes and drops references.
+    if wants!(want, MountCtx, chrooted) {
+        // SAFETY: `current` is live, with `fs` and `nsproxy` set (only
+        // `do_exit()` clears them), and may sleep here.
+        ctx.chrooted = unsafe { bindings::current_chrooted() } as u32;
+    }
 }
 
 /// Inode number and device of a path's dentry.
@@ -101,6 +105,7 @@ unsafe fn from_path2(ctx: &mut MountCtx, path: *const bindings::path) {
 /// this serves, valid for the call.
 pub(crate) unsafe fn sb_mount(
     ctx: &mut MountCtx,
+    want: Want,
     _dev_name: *const c_char,
     path: *const bindings::path,
     fstype: *const c_char,
@@ -113,7 +118,7 @@ pub(crate) unsafe fn sb_mount(
     // SAFETY: `fstype` is null or the kernel's NUL-terminated copy of the
     // user's string (`copy_mount_string()`).
     unsafe { copy_fstype(ctx, fstype) };
-    caller_confinement(ctx);
+    caller_confinement(ctx, want);
 }
 
 /// Fills the context of the `sb_umount` LSM hook.
@@ -122,7 +127,12 @@ pub(crate) unsafe fn sb_mount(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn sb_umount(ctx: &mut MountCtx, mnt: *mut bindings::vfsmount, flags: c_int) {
+pub(crate) unsafe fn sb_umount(
+    ctx: &mut MountCtx,
+    want: Want,
+    mnt: *mut bindings::vfsmount,
+    flags: c_int,
+) {
     // SAFETY: valid hook arguments; a mount's root dentry has an inode.
     unsafe {
         let root = bindings::path {
@@ -134,7 +144,7 @@ pub(crate) unsafe fn sb_umount(ctx: &mut MountCtx, mnt: *mut bindings::vfsmount,
         fs_type(ctx, (*mnt).mnt_sb);
     }
     ctx.flags = flags as u64;
-    caller_confinement(ctx);
+    caller_confinement(ctx, want);
 }
 
 /// Fills the context of the `path_chroot` LSM hook.
@@ -143,10 +153,10 @@ pub(crate) unsafe fn sb_umount(ctx: &mut MountCtx, mnt: *mut bindings::vfsmount,
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn path_chroot(ctx: &mut MountCtx, path: *const bindings::path) {
+pub(crate) unsafe fn path_chroot(ctx: &mut MountCtx, want: Want, path: *const bindings::path) {
     // SAFETY: valid hook arguments.
     unsafe { from_path(ctx, path) };
-    caller_confinement(ctx);
+    caller_confinement(ctx, want);
 }
 
 /// A new superblock about to be mounted by user space (`do_new_mount_fc()`,
@@ -157,10 +167,14 @@ pub(crate) unsafe fn path_chroot(ctx: &mut MountCtx, path: *const bindings::path
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn sb_kern_mount(ctx: &mut MountCtx, sb: *const bindings::super_block) {
+pub(crate) unsafe fn sb_kern_mount(
+    ctx: &mut MountCtx,
+    want: Want,
+    sb: *const bindings::super_block,
+) {
     // The superblock is born (`vfs_get_tree()`).
     // SAFETY: valid hook arguments: a live superblock, `s_umount` held.
-    unsafe { superblock(ctx, sb) };
+    unsafe { superblock(ctx, want, sb) };
 }
 
 /// Fills the context of the `sb_remount` LSM hook: the superblock as it is
@@ -173,11 +187,12 @@ pub(crate) unsafe fn sb_kern_mount(ctx: &mut MountCtx, sb: *const bindings::supe
 /// this serves, valid for the call.
 pub(crate) unsafe fn sb_remount(
     ctx: &mut MountCtx,
+    want: Want,
     sb: *mut bindings::super_block,
     _mnt_opts: *mut c_void,
 ) {
     // SAFETY: valid hook arguments: a mounted superblock, `s_umount` held.
-    unsafe { superblock(ctx, sb) };
+    unsafe { superblock(ctx, want, sb) };
 }
 
 /// A superblock's root, device, flags and type, and the caller's
@@ -186,7 +201,7 @@ pub(crate) unsafe fn sb_remount(
 /// # Safety
 ///
 /// `sb` must be a live superblock, its `s_umount` held.
-unsafe fn superblock(ctx: &mut MountCtx, sb: *const bindings::super_block) {
+unsafe fn superblock(ctx: &mut MountCtx, want: Want, sb: *const bindings::super_block) {
     // Its root dentry, when set, is held by it and positive, but is checked
     // rather than assumed (a mount's root is `fc->root`, which may lie below
     // `s_root`).
@@ -200,7 +215,7 @@ unsafe fn superblock(ctx: &mut MountCtx, sb: *const bindings::super_block) {
         ctx.flags = (*sb).s_flags as u64;
         fs_type(ctx, sb);
     }
-    caller_confinement(ctx);
+    caller_confinement(ctx, want);
 }
 
 /// `move_mount()`, after both lookups, holding references to both paths
@@ -212,6 +227,7 @@ unsafe fn superblock(ctx: &mut MountCtx, sb: *const bindings::super_block) {
 /// this serves, valid for the call.
 pub(crate) unsafe fn move_mount(
     ctx: &mut MountCtx,
+    want: Want,
     from: *const bindings::path,
     to: *const bindings::path,
 ) {
@@ -224,7 +240,7 @@ pub(crate) unsafe fn move_mount(
         ctx.mnt_flags = (*mnt).mnt_flags as u32;
         fs_type(ctx, (*mnt).mnt_sb);
     }
-    caller_confinement(ctx);
+    caller_confinement(ctx, want);
 }
 
 /// `pivot_root()`, after both lookups, before `lock_mount()`.
@@ -235,6 +251,7 @@ pub(crate) unsafe fn move_mount(
 /// this serves, valid for the call.
 pub(crate) unsafe fn sb_pivotroot(
     ctx: &mut MountCtx,
+    want: Want,
     old_path: *const bindings::path,
     new_path: *const bindings::path,
 ) {
@@ -245,5 +262,5 @@ pub(crate) unsafe fn sb_pivotroot(
         from_path2(ctx, old_path);
         fs_type(ctx, (*(*new_path).mnt).mnt_sb);
     }
-    caller_confinement(ctx);
+    caller_confinement(ctx, want);
 }

@@ -23,6 +23,7 @@
 //! its inode), never its name.
 
 use crate::ctx::encode_dev;
+use crate::ctx::Want;
 use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
@@ -164,6 +165,7 @@ unsafe fn new_name(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_mknod(
     ctx: &mut InodeCtx,
+    _want: Want,
     dir: *const bindings::path,
     dentry: *mut bindings::dentry,
     mode: bindings::umode_t,
@@ -192,6 +194,7 @@ pub(crate) unsafe fn path_mknod(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_mkdir(
     ctx: &mut InodeCtx,
+    _want: Want,
     dir: *const bindings::path,
     dentry: *mut bindings::dentry,
     mode: bindings::umode_t,
@@ -210,6 +213,7 @@ pub(crate) unsafe fn path_mkdir(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_symlink(
     ctx: &mut InodeCtx,
+    _want: Want,
     dir: *const bindings::path,
     dentry: *mut bindings::dentry,
     old_name: *const c_char,
@@ -240,6 +244,7 @@ pub(crate) unsafe fn path_symlink(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_link(
     ctx: &mut InodeCtx,
+    _want: Want,
     old_dentry: *mut bindings::dentry,
     new_dir: *const bindings::path,
     new_dentry: *mut bindings::dentry,
@@ -259,6 +264,7 @@ pub(crate) unsafe fn path_link(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_rename(
     ctx: &mut InodeCtx,
+    _want: Want,
     old_dir: *const bindings::path,
     old_dentry: *mut bindings::dentry,
     new_dir: *const bindings::path,
@@ -293,6 +299,7 @@ pub(crate) unsafe fn path_rename(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_unlink(
     ctx: &mut InodeCtx,
+    _want: Want,
     dir: *const bindings::path,
     dentry: *mut bindings::dentry,
 ) {
@@ -314,6 +321,7 @@ pub(crate) unsafe fn path_unlink(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_rmdir(
     ctx: &mut InodeCtx,
+    _want: Want,
     dir: *const bindings::path,
     dentry: *mut bindings::dentry,
 ) {
@@ -345,7 +353,7 @@ unsafe fn by_path(ctx: &mut InodeCtx, path: *const bindings::path) {
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn path_truncate(ctx: &mut InodeCtx, path: *const bindings::path) {
+pub(crate) unsafe fn path_truncate(ctx: &mut InodeCtx, _want: Want, path: *const bindings::path) {
     // SAFETY: `vfs_truncate()` holds the path it looked up, to a file.
     unsafe { by_path(ctx, path) };
 }
@@ -358,6 +366,7 @@ pub(crate) unsafe fn path_truncate(ctx: &mut InodeCtx, path: *const bindings::pa
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_chmod(
     ctx: &mut InodeCtx,
+    _want: Want,
     path: *const bindings::path,
     mode: bindings::umode_t,
 ) {
@@ -375,6 +384,7 @@ pub(crate) unsafe fn path_chmod(
 /// this serves, valid for the call.
 pub(crate) unsafe fn path_chown(
     ctx: &mut InodeCtx,
+    _want: Want,
     path: *const bindings::path,
     uid: bindings::kuid_t,
     gid: bindings::kgid_t,
@@ -422,6 +432,7 @@ unsafe fn xattr(ctx: &mut InodeCtx, dentry: *const bindings::dentry, name: *cons
 /// this serves, valid for the call.
 pub(crate) unsafe fn inode_setxattr(
     ctx: &mut InodeCtx,
+    _want: Want,
     _idmap: *mut bindings::mnt_idmap,
     dentry: *mut bindings::dentry,
     name: *const c_char,
@@ -444,6 +455,7 @@ pub(crate) unsafe fn inode_setxattr(
 /// this serves, valid for the call.
 pub(crate) unsafe fn inode_removexattr(
     ctx: &mut InodeCtx,
+    _want: Want,
     _idmap: *mut bindings::mnt_idmap,
     dentry: *mut bindings::dentry,
     name: *const c_char,
@@ -461,6 +473,7 @@ pub(crate) unsafe fn inode_removexattr(
 /// this serves, valid for the call.
 pub(crate) unsafe fn inode_set_acl(
     ctx: &mut InodeCtx,
+    _want: Want,
     _idmap: *mut bindings::mnt_idmap,
     dentry: *mut bindings::dentry,
     acl_name: *const c_char,
@@ -483,6 +496,7 @@ pub(crate) unsafe fn inode_set_acl(
 /// this serves, valid for the call.
 pub(crate) unsafe fn inode_remove_acl(
     ctx: &mut InodeCtx,
+    _want: Want,
     _idmap: *mut bindings::mnt_idmap,
     dentry: *mut bindings::dentry,
     acl_name: *const c_char,
@@ -503,6 +517,7 @@ pub(crate) unsafe fn inode_remove_acl(
 /// this serves, valid for the call.
 pub(crate) unsafe fn inode_follow_link(
     ctx: &mut InodeCtx,
+    _want: Want,
     dentry: *mut bindings::dentry,
     inode: *mut bindings::inode,
     rcu: bool,

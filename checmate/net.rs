@@ -20,6 +20,7 @@
 //!   has no ports, and the flags say which.
 
 use crate::ctx::ip6_words;
+use crate::ctx::{wants, Want};
 use core::ptr;
 use kernel::bindings;
 use kernel::bindings::checmate_sock_ctx as SockCtx;
@@ -484,6 +485,7 @@ unsafe fn from_socket(ctx: &mut SockCtx, sock: *const bindings::socket) -> Optio
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_create(
     ctx: &mut SockCtx,
+    want: Want,
     family: c_int,
     ty: c_int,
     protocol: c_int,
@@ -494,11 +496,13 @@ pub(crate) unsafe fn socket_create(
     ctx.type_ = ty as u32;
     ctx.protocol = protocol as u32;
     ctx.arg = kern as u32;
-    // SAFETY: reads current's cgroup under RCU; valid in process context,
-    // where socket(2) runs.
-    ctx.cgroup_id = unsafe { bindings::checmate_current_cgroup_id() };
+    if wants!(want, SockCtx, cgroup_id) {
+        // SAFETY: reads current's cgroup under RCU; valid in process
+        // context, where socket(2) runs.
+        ctx.cgroup_id = unsafe { bindings::checmate_current_cgroup_id() };
+    }
     // A kernel socket's namespace is not current's: no value then.
-    if kern == 0 {
+    if kern == 0 && wants!(want, SockCtx, netns_cookie) {
         // SAFETY: as above; current's own nsproxy.
         ctx.netns_cookie = unsafe { bindings::checmate_current_netns_cookie() };
     }
@@ -559,6 +563,7 @@ fn bind_or_sctp_addr(si: &SockInfo, ua: &UserAddr) -> Option<Addr> {
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_bind(
     ctx: &mut SockCtx,
+    _want: Want,
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
     len: c_int,
@@ -712,7 +717,12 @@ unsafe fn socket_connect_dest(
 ///
 /// The arguments must be the valid arguments of the LSM hook of the same
 /// name (`hooks.rs` passes them on from the LSM framework).
-pub(crate) unsafe fn socket_listen(ctx: &mut SockCtx, sock: *mut bindings::socket, backlog: c_int) {
+pub(crate) unsafe fn socket_listen(
+    ctx: &mut SockCtx,
+    _want: Want,
+    sock: *mut bindings::socket,
+    backlog: c_int,
+) {
     // SAFETY: valid hook arguments (module docs).
     unsafe { from_socket(ctx, sock) };
     ctx.arg = backlog as u32;
@@ -732,6 +742,7 @@ const NLMSG_HDRLEN: usize = 16;
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn netlink_send(
     ctx: &mut SockCtx,
+    _want: Want,
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
 ) {
@@ -769,6 +780,7 @@ pub(crate) unsafe fn netlink_send(
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_setsockopt(
     ctx: &mut SockCtx,
+    _want: Want,
     sock: *mut bindings::socket,
     level: c_int,
     optname: c_int,
@@ -786,6 +798,7 @@ pub(crate) unsafe fn socket_setsockopt(
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_accept(
     ctx: &mut SockCtx,
+    _want: Want,
     sock: *mut bindings::socket,
     _newsock: *mut bindings::socket,
 ) {
@@ -1021,6 +1034,7 @@ unsafe fn apply_first_hop(ctx: &mut SockCtx, sock: *const bindings::socket) {
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_connect(
     ctx: &mut SockCtx,
+    _want: Want,
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
     len: c_int,
@@ -1038,6 +1052,7 @@ pub(crate) unsafe fn socket_connect(
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_sendmsg(
     ctx: &mut SockCtx,
+    _want: Want,
     sock: *mut bindings::socket,
     msg: *mut bindings::msghdr,
     size: c_int,
@@ -1186,6 +1201,7 @@ pub(crate) unsafe fn sctp_connect_addr(
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn socket_recvmsg(
     ctx: &mut SockCtx,
+    _want: Want,
     sock: *mut bindings::socket,
     _msg: *mut bindings::msghdr,
     size: c_int,
@@ -1399,6 +1415,7 @@ unsafe fn from_skb(ctx: &mut SockCtx, sk: &bindings::sock, skb: *const bindings:
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn sock_rcv_skb(
     ctx: &mut SockCtx,
+    _want: Want,
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
 ) {
@@ -1412,6 +1429,7 @@ pub(crate) unsafe fn sock_rcv_skb(
 /// name (`hooks.rs` passes them on from the LSM framework).
 pub(crate) unsafe fn inet_conn_request(
     ctx: &mut SockCtx,
+    _want: Want,
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,
     _req: *mut bindings::request_sock,

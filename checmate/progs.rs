@@ -8,7 +8,7 @@
 //! program references, after a grace period.
 
 use crate::bpf::{self, Image, PinnedToCpu, Prog};
-use crate::ctx::{self, Context};
+use crate::ctx::{self, Context, Want};
 use crate::hooks::{self, Hook, HookType};
 use crate::rcu::{self, RcuBox, RcuNode};
 use crate::report::{self, Describe};
@@ -571,52 +571,69 @@ pub(crate) fn has_programs<H: HookType>() -> bool {
     PUBLISHED[H::HOOK.index()].is_set()
 }
 
-/// The hot path: fills `ctx`, the zeroed context of hook `H`, with `fill`
-/// if the hook's programs read it, and runs them on it in attach order; the
-/// first denial wins. One RCU read section, one walk of a contiguous array,
-/// per-CPU counters.
+/// The hot path: fills `ctx`, the zeroed context of hook `H`, with `fill`,
+/// as far as the hook's programs read it, and runs them on it in attach
+/// order; the first denial wins. One RCU read section, one walk of a
+/// contiguous array, per-CPU counters.
 ///
-/// A hook whose programs use no context word (`FILL_WORDS`) skips the fill,
-/// and its programs read zeros, as the verifier let them read nothing. A
-/// program attached between the hint and the walk, which does read, makes
-/// the walk stop before running anything: the context is filled and the
-/// programs run once, on it. The denials of a crossing that ran on an
-/// unfilled context are reported after the walk, on the filled one.
+/// `fill` is asked for the context words the programs read
+/// (`FILL_WORDS`, a hint read without RCU); a hook whose programs read
+/// none skips the fill, and its programs read zeros, as the verifier let
+/// them read nothing. A program that reads more, attached between the hint
+/// and the walk, makes the walk stop before running anything: the context
+/// is filled in full and the programs run once, on it. The denials of a
+/// crossing that ran on a context not filled in full are reported after
+/// the walk, on the context filled in full then.
 #[inline]
-pub(crate) fn fill_and_run<H: HookType, F: Fn(&mut H::Ctx)>(ctx: &mut H::Ctx, fill: F) -> c_int
+pub(crate) fn fill_and_run<H: HookType, F: Fn(&mut H::Ctx, Want)>(
+    ctx: &mut H::Ctx,
+    fill: F,
+) -> c_int
 where
     H::Ctx: Describe,
 {
     if H::FILL_ALWAYS {
-        fill(ctx);
+        fill(ctx, Want::ALL);
         return run::<H>(ctx);
     }
-    if FILL_WORDS[H::HOOK.index()].load(Ordering::Relaxed) != 0 {
-        return fill_then_run::<H, F>(ctx, fill);
+    let words = FILL_WORDS[H::HOOK.index()].load(Ordering::Relaxed);
+    if words != 0 {
+        return fill_then_run::<H, F>(ctx, fill, words);
     }
     let mut pending = Pending::new();
     match run_filled::<H>(ctx, 0, &mut pending) {
-        Some(ret) => {
-            if pending.n != 0 {
-                report_pending::<H, F>(ctx, &pending, fill);
-            }
-            ret
-        }
+        Some(ret) => settle::<H, F>(ctx, ret, &pending, fill),
         // No program ran (nothing is pending): run them all on the filled
         // context.
-        None => fill_then_run::<H, F>(ctx, fill),
+        None => fill_then_run::<H, F>(ctx, fill, ctx::ALL_WORDS),
     }
 }
 
-/// [`fill_and_run`] where a program reads the context: out of line, so that
-/// the path of programs that read nothing keeps its registers.
+/// [`fill_and_run`] where a program reads the context: fills the `words`
+/// and runs the programs. Out of line, so that the path of programs that
+/// read nothing keeps its registers.
 #[inline(never)]
-fn fill_then_run<H: HookType, F: Fn(&mut H::Ctx)>(ctx: &mut H::Ctx, fill: F) -> c_int
+fn fill_then_run<H: HookType, F: Fn(&mut H::Ctx, Want)>(
+    ctx: &mut H::Ctx,
+    fill: F,
+    words: u64,
+) -> c_int
 where
     H::Ctx: Describe,
 {
-    fill(ctx);
-    run::<H>(ctx)
+    fill(ctx, Want::new(words));
+    if words == ctx::ALL_WORDS {
+        return run::<H>(ctx);
+    }
+    let mut pending = Pending::new();
+    match run_filled::<H>(ctx, words, &mut pending) {
+        Some(ret) => settle::<H, F>(ctx, ret, &pending, fill),
+        None => {
+            *ctx = H::Ctx::default();
+            fill(ctx, Want::ALL);
+            run::<H>(ctx)
+        }
+    }
 }
 
 /// Runs the programs of hook `H` on `ctx`, filled in full by the caller.
@@ -640,9 +657,27 @@ const PENDING: usize = 8;
 struct Deferred {
     id: u32,
     ret: c_int,
-    outcome: report::Outcome,
+    /// The program is a monitor.
     log_only: bool,
-    audit: bool,
+    /// The array's `enforce` and `report`.
+    enforce: bool,
+    report: bool,
+}
+
+impl Deferred {
+    /// What became of the denial, and whether it is audited, on `ctx`
+    /// filled in full: `Context::enforceable` reads fields (`capable`'s
+    /// `CHECMATE_CRED_F_DROP`).
+    fn outcome<C: Context>(&self, ctx: &C) -> (report::Outcome, bool) {
+        let outcome = if self.log_only || !self.enforce {
+            report::Outcome::LogOnly
+        } else if !ctx.enforceable() {
+            report::Outcome::Drop
+        } else {
+            report::Outcome::Denied
+        };
+        (outcome, self.log_only || self.report || !ctx.enforceable())
+    }
 }
 
 /// The denials of one crossing that ran on an unfilled context.
@@ -679,24 +714,52 @@ impl Pending {
     }
 }
 
-/// Fills `ctx` and reports `pending` on it, outside the RCU read section:
-/// a fill may call functions that might sleep.
-#[cold]
-#[inline(never)]
-fn report_pending<H: HookType, F: Fn(&mut H::Ctx)>(ctx: &mut H::Ctx, pending: &Pending, fill: F)
+/// The hook's return value `ret` of a walk on a context not filled in
+/// full, once its `pending` denials are reported: 0 if the enforcing
+/// denial turns out not enforceable on the filled context.
+#[inline(always)]
+fn settle<H: HookType, F: Fn(&mut H::Ctx, Want)>(
+    ctx: &mut H::Ctx,
+    ret: c_int,
+    pending: &Pending,
+    fill: F,
+) -> c_int
 where
     H::Ctx: Describe,
 {
-    *ctx = H::Ctx::default();
-    fill(ctx);
-    for d in pending.iter() {
-        report::denial(H::HOOK, d.id, d.ret, d.outcome, d.log_only, d.audit, &*ctx);
+    if pending.n == 0 {
+        return ret;
+    }
+    report_pending::<H, F>(ctx, pending, fill);
+    if ret != 0 && !ctx.enforceable() {
+        0
+    } else {
+        ret
     }
 }
 
-/// [`run`] on a context of which the words `filled` are filled (all, or
-/// none). `None`, before any program runs, if the programs use words that
-/// are not filled; the denials on an unfilled context go to `pending`.
+/// Fills `ctx` in full and reports `pending` on it, outside the RCU read
+/// section: a fill may call functions that might sleep.
+#[cold]
+#[inline(never)]
+fn report_pending<H: HookType, F: Fn(&mut H::Ctx, Want)>(
+    ctx: &mut H::Ctx,
+    pending: &Pending,
+    fill: F,
+) where
+    H::Ctx: Describe,
+{
+    *ctx = H::Ctx::default();
+    fill(ctx, Want::ALL);
+    for d in pending.iter() {
+        let (outcome, audit) = d.outcome(&*ctx);
+        report::denial(H::HOOK, d.id, d.ret, outcome, d.log_only, audit, &*ctx);
+    }
+}
+
+/// [`run`] on a context of which the words `filled` are filled.
+/// `None`, before any program runs, if the programs use words that are not
+/// filled; the denials on a context not filled in full go to `pending`.
 #[inline(always)]
 fn run_filled<H: HookType>(ctx: &mut H::Ctx, filled: u64, pending: &mut Pending) -> Option<c_int>
 where
@@ -715,7 +778,7 @@ where
     // Hooks with writable fields: the first program to change a field owns
     // it (`ctx::keep_first_writes`).
     let orig = (!hook.desc().writable.is_empty()).then_some(*ctx);
-    let pending = (filled == 0).then_some(pending);
+    let pending = (filled != ctx::ALL_WORDS).then_some(pending);
     // One walk for each value of a branch that does not change during it.
     Some(if bpf::stats_enabled() {
         walk_counted::<H>(array, ctx, orig.as_ref(), pending, &pin)
@@ -805,37 +868,34 @@ where
     if let Some(reg) = registry() {
         reg.stats.inc(2 * hook.index() + DENIALS);
     }
-    // A monitor, log-only mode, or an operation a denial must not stop.
-    // (`enforceable()` is true on an unfilled context, as on every context
-    // of the hooks that may leave it unfilled: `HookDesc::fill_always`.)
-    let outcome = if e.log_only || !array.enforce {
-        report::Outcome::LogOnly
-    } else if !ctx.enforceable() {
-        report::Outcome::Drop
-    } else {
-        report::Outcome::Denied
-    };
-    let audit = e.log_only || array.report || !ctx.enforceable();
     let d = Deferred {
         id: e.prog.id(),
         ret,
-        outcome,
         log_only: e.log_only,
-        audit,
+        enforce: array.enforce,
+        report: array.report,
     };
-    // `fill_words` fills the context of a hook on which one crossing could
-    // have more denials than `pending` keeps; were it full, the report
-    // would go out now, on the context as the programs saw it.
-    if !pending.is_some_and(|p| p.push(d)) {
+    // On a context not filled in full, the outcome waits for the fill
+    // (`settle`): an enforcing denial stops the walk whatever it becomes,
+    // and the hook's return value is corrected then. `fill_words` fills
+    // the context of a hook on which one crossing could have more denials
+    // than `pending` keeps.
+    let deferred = pending.is_some_and(|p| p.push(d));
+    let ret = if deferred {
+        ret
+    } else {
+        // A monitor, log-only mode, or an operation a denial must not stop.
+        let (outcome, audit) = d.outcome(ctx);
         report::denial(hook, d.id, ret, outcome, d.log_only, audit, ctx);
-    }
+        if matches!(outcome, report::Outcome::Drop) {
+            0
+        } else {
+            ret
+        }
+    };
     if e.log_only {
         // The programs after a monitor run as if it had allowed.
         return None;
     }
-    Some(if matches!(outcome, report::Outcome::Denied) {
-        ret
-    } else {
-        0
-    })
+    Some(if array.enforce { ret } else { 0 })
 }

@@ -2,6 +2,7 @@
 //! Task contexts (`struct checmate_task_ctx`): the task hooks.
 
 use crate::ctx::encode_dev;
+use crate::ctx::{wants, Want};
 use kernel::bindings;
 use kernel::bindings::checmate_task_ctx as TaskCtx;
 use kernel::ffi::{c_int, c_uint, c_ulong};
@@ -30,6 +31,7 @@ unsafe fn from_task(ctx: &mut TaskCtx, task: *mut bindings::task_struct) {
 /// this serves, valid for the call.
 pub(crate) unsafe fn task_alloc(
     ctx: &mut TaskCtx,
+    _want: Want,
     task: *mut bindings::task_struct,
     clone_flags: c_ulong,
 ) {
@@ -47,7 +49,11 @@ pub(crate) unsafe fn task_alloc(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn bprm_check_security(ctx: &mut TaskCtx, bprm: *mut bindings::linux_binprm) {
+pub(crate) unsafe fn bprm_check_security(
+    ctx: &mut TaskCtx,
+    _want: Want,
+    bprm: *mut bindings::linux_binprm,
+) {
     // SAFETY: `current` is always valid; `bprm->file` is the open executable.
     unsafe {
         from_task(ctx, bindings::get_current());
@@ -89,6 +95,7 @@ unsafe fn is_caller_or_descendant(task: *mut bindings::task_struct) -> bool {
 /// this serves, valid for the call.
 pub(crate) unsafe fn ptrace_access_check(
     ctx: &mut TaskCtx,
+    _want: Want,
     child: *mut bindings::task_struct,
     mode: c_uint,
 ) {
@@ -105,7 +112,11 @@ pub(crate) unsafe fn ptrace_access_check(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn ptrace_traceme(ctx: &mut TaskCtx, parent: *mut bindings::task_struct) {
+pub(crate) unsafe fn ptrace_traceme(
+    ctx: &mut TaskCtx,
+    _want: Want,
+    parent: *mut bindings::task_struct,
+) {
     // SAFETY: valid hook arguments.
     unsafe { from_task(ctx, parent) };
 }
@@ -118,6 +129,7 @@ pub(crate) unsafe fn ptrace_traceme(ctx: &mut TaskCtx, parent: *mut bindings::ta
 /// this serves, valid for the call.
 pub(crate) unsafe fn task_kill(
     ctx: &mut TaskCtx,
+    want: Want,
     p: *mut bindings::task_struct,
     _info: *mut bindings::kernel_siginfo,
     sig: c_int,
@@ -129,12 +141,15 @@ pub(crate) unsafe fn task_kill(
     if cred.is_null() {
         // `check_kill_permission()`: the sender is the calling task.
         // SAFETY: process context: `current` and its credentials are
-        // valid; the cgroup id is read under RCU.
+        // valid.
         unsafe {
             let me = bindings::get_current();
             ctx.sender_tgid = bindings::task_tgid_nr(me) as u32;
             ctx.sender_uid = (*bindings::checmate_current_cred()).euid.val;
-            ctx.sender_cgroup_id = bindings::checmate_current_cgroup_id();
+        }
+        if wants!(want, TaskCtx, sender_cgroup_id) {
+            // SAFETY: process context; the cgroup id is read under RCU.
+            ctx.sender_cgroup_id = unsafe { bindings::checmate_current_cgroup_id() };
         }
     } else {
         // `kill_pid_usb_asyncio()`, possibly in interrupt context: the
@@ -154,6 +169,7 @@ pub(crate) unsafe fn task_kill(
 /// this serves, valid for the call.
 pub(crate) unsafe fn file_send_sigiotask(
     ctx: &mut TaskCtx,
+    _want: Want,
     tsk: *mut bindings::task_struct,
     fown: *mut bindings::fown_struct,
     sig: c_int,
@@ -189,7 +205,12 @@ pub(crate) unsafe fn file_send_sigiotask(
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn task_setnice(ctx: &mut TaskCtx, p: *mut bindings::task_struct, nice: c_int) {
+pub(crate) unsafe fn task_setnice(
+    ctx: &mut TaskCtx,
+    _want: Want,
+    p: *mut bindings::task_struct,
+    nice: c_int,
+) {
     // SAFETY: the callers hold the task (RCU, or `current`).
     unsafe { from_task(ctx, p) };
     ctx.arg = nice as u32;
@@ -201,7 +222,11 @@ pub(crate) unsafe fn task_setnice(ctx: &mut TaskCtx, p: *mut bindings::task_stru
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
-pub(crate) unsafe fn task_setscheduler(ctx: &mut TaskCtx, p: *mut bindings::task_struct) {
+pub(crate) unsafe fn task_setscheduler(
+    ctx: &mut TaskCtx,
+    _want: Want,
+    p: *mut bindings::task_struct,
+) {
     // SAFETY: the callers hold the task (a reference, or `current`).
     unsafe { from_task(ctx, p) };
 }

@@ -13,6 +13,7 @@
 //! sleep. `current` is the caller.
 
 use crate::ctx::encode_dev;
+use crate::ctx::{wants, Want};
 use crate::report::Describe;
 use core::fmt::{self, Write};
 use kernel::bindings;
@@ -105,7 +106,12 @@ unsafe fn peer_name(ctx: &mut UnixCtx, peer: *const bindings::sock) {
 ///
 /// `sk` must be the caller's live UNIX sock and `peer` a live UNIX sock,
 /// not dead, whose `unix_state_lock()` is held.
-unsafe fn fill(ctx: &mut UnixCtx, sk: *const bindings::sock, peer: *const bindings::sock) {
+unsafe fn fill(
+    ctx: &mut UnixCtx,
+    want: Want,
+    sk: *const bindings::sock,
+    peer: *const bindings::sock,
+) {
     // SAFETY: both socks are live (caller).
     let (sk_ref, peer_ref) = unsafe { (&*sk, &*peer) };
     ctx.type_ = sk_ref.sk_type as u32;
@@ -121,12 +127,18 @@ unsafe fn fill(ctx: &mut UnixCtx, sk: *const bindings::sock, peer: *const bindin
         let cred = unsafe { &*peer_ref.sk_peer_cred };
         ctx.peer_uid = cred.euid.val;
         ctx.peer_gid = cred.egid.val;
-        // SAFETY: `sk_peer_pid` is null or a counted reference (above).
-        ctx.peer_pid = unsafe { bindings::checmate_pid_nr(peer_ref.sk_peer_pid) } as u32;
+        if wants!(want, UnixCtx, peer_pid) {
+            // SAFETY: `sk_peer_pid` is null or a counted reference (above).
+            ctx.peer_pid = unsafe { bindings::checmate_pid_nr(peer_ref.sk_peer_pid) } as u32;
+        }
         ctx.info |= bindings::CHECMATE_UNIX_F_PEERCRED;
     }
-    // SAFETY: the peer is live and its state lock held (caller).
-    unsafe { peer_name(ctx, peer) };
+    // The name, and the `info` flags it sets, only for programs that read
+    // them: a copy of up to 108 bytes.
+    if wants!(want, UnixCtx, info, name_len, name) {
+        // SAFETY: the peer is live and its state lock held (caller).
+        unsafe { peer_name(ctx, peer) };
+    }
     // The bound path: set before the address is published and cleared only
     // by `unix_release_sock()` under the state lock, once the sock is dead;
     // the sock holds a reference to the dentry, so to its inode.
@@ -148,6 +160,7 @@ unsafe fn fill(ctx: &mut UnixCtx, sk: *const bindings::sock, peer: *const bindin
 /// this serves, valid for the call.
 pub(crate) unsafe fn unix_stream_connect(
     ctx: &mut UnixCtx,
+    want: Want,
     sock: *mut bindings::sock,
     other: *mut bindings::sock,
     _newsk: *mut bindings::sock,
@@ -155,7 +168,7 @@ pub(crate) unsafe fn unix_stream_connect(
     // `unix_stream_connect()` holds both state locks for the hook.
     // SAFETY: `sock` is the connecting sock and `other` the listening one,
     // found alive (not SOCK_DEAD) under those locks.
-    unsafe { fill(ctx, sock, other) };
+    unsafe { fill(ctx, want, sock, other) };
 }
 
 /// Fills the context of the `unix_may_send` LSM hook.
@@ -166,6 +179,7 @@ pub(crate) unsafe fn unix_stream_connect(
 /// this serves, valid for the call.
 pub(crate) unsafe fn unix_may_send(
     ctx: &mut UnixCtx,
+    want: Want,
     sock: *mut bindings::socket,
     other: *mut bindings::socket,
 ) {
@@ -174,5 +188,5 @@ pub(crate) unsafe fn unix_may_send(
     // SOCK_DEAD (`sock_orphan()` clears it under that lock).
     // SAFETY: `sock` (the sender's) and `other` (the receiver's) are live
     // sockets with live socks for the hook (above).
-    unsafe { fill(ctx, (*sock).sk, (*other).sk) };
+    unsafe { fill(ctx, want, (*sock).sk, (*other).sk) };
 }

@@ -16,6 +16,9 @@
  *   tail-called program zeros: the mkdir fails with EXDEV, not EDOM);
  * - a program that would read its context through bpf_probe_read_kernel()
  *   (refused at load time: the verifier sees every read);
+ * - a program that reads nothing denies privilege drops on capable: they
+ *   stay unrefusable (their outcome is decided on the filled context);
+ * - a kfunc call, which could read the context unrecorded, is refused;
  * - a program that reads is attached while another task crosses the hook
  *   with only a program that does not: it never runs on an unfilled
  *   context (EXDEV in the crossing thread if it did).
@@ -24,10 +27,12 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/version.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -260,6 +265,90 @@ TEST(probe_read_of_the_context_is_refused)
 	EXPECT_EQ(-1, load_check_len(1));
 	EXPECT_EQ(EACCES, errno);
 	EXPECT_NE(NULL, strstr(verifier_log, "leaks addr into helper"));
+}
+
+/*
+ * capable's fill marks a privilege drop CHECMATE_CRED_F_DROP (CAP_SETPCAP
+ * for PR_CAPBSET_DROP, CAP_SETUID and CAP_SETGID of set*id() calls): no
+ * program may refuse it. A program that reads no context word denies
+ * everything a child does: the drops still succeed, and their events say
+ * CHECMATE_EVENT_DROP. (A kernel that decided on the unfilled context
+ * refused them with EDOM.)
+ */
+TEST(capable_drops_stay_unrefusable_unfilled)
+{
+	struct checmate_event ev[64];
+	int p[2], status, efd, fd, n = 0, drops = 0;
+	pid_t pid;
+	ssize_t r;
+	char c;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int res = 0;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(99);
+		if (prctl(PR_CAPBSET_DROP, CAP_NET_RAW, 0, 0, 0))
+			res |= 1;
+		if (setgid(1000))
+			res |= 2;
+		if (setuid(1000))
+			res |= 4;
+		_exit(res);
+	}
+	close(p[0]);
+	fd = load_deny_tgid(CHECMATE_HOOK_CAPABLE, pid, EDOM);
+	ASSERT_LE(0, fd) TH_LOG("%s", verifier_log);
+	ASSERT_EQ(0, cm_attach(CHECMATE_HOOK_CAPABLE, fd));
+	efd = events_at_end();
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	cm_detach(CHECMATE_HOOK_CAPABLE, fd);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("refused: %s%s%s",
+		WEXITSTATUS(status) & 1 ? "PR_CAPBSET_DROP " : "",
+		WEXITSTATUS(status) & 2 ? "setgid " : "", WEXITSTATUS(status) & 4 ? "setuid" : "");
+	ASSERT_LE(0, efd);
+	while ((r = read(efd, ev, sizeof(ev))) > 0) {
+		for (int i = 0; i < r / (ssize_t)sizeof(ev[0]); i++) {
+			const struct checmate_cred_ctx *cc = (const void *)ev[i].ctx;
+
+			if (ev[i].prog_id != prog_id(fd))
+				continue;
+			n++;
+			if (cc->info & CHECMATE_CRED_F_DROP) {
+				drops++;
+				EXPECT_EQ(CHECMATE_EVENT_DROP, ev[i].outcome);
+			}
+		}
+	}
+	EXPECT_LE(3, drops) TH_LOG("%d events, %d drops", n, drops);
+	close(efd);
+	close(fd);
+	close(p[1]);
+}
+
+/*
+ * A Checmate program calls no kfunc: kfuncs take arguments the verifier
+ * does not check (__ign), through which a program could read its context
+ * unrecorded, or the kernel stack past it.
+ */
+TEST(kfunc_calls_are_refused)
+{
+	const struct bpf_insn insns[] = {
+		INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, 1),
+		MOV64_IMM(0, 0),
+		EXIT(),
+	};
+
+	EXPECT_EQ(-1, load_prog(HOOK, insns, ARRAY_LEN(insns)));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_NE(NULL, strstr(verifier_log, "cannot call kernel functions")) TH_LOG("%s",
+										  verifier_log);
 }
 
 static int stop;

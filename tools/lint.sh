@@ -42,9 +42,11 @@ checkpatch_series() {
 		# series), and in user-space code USE_NEGATIVE_ERRNO (tests
 		# return errno values), LINUX_VERSION_CODE (the kern_version
 		# test needs it) and COMPLEX_MACRO (instruction and fixture
-		# variant macros, as in the kernel's own BPF selftests).
+		# variant macros, as in the kernel's own BPF selftests), and
+		# VOLATILE (libbpf's `const volatile` read-only globals in
+		# progs/*.bpf.c).
 		perl "$SRC/scripts/checkpatch.pl" --strict -q --no-tree --ignore \
-			FILE_PATH_CHANGES,USE_NEGATIVE_ERRNO,LINUX_VERSION_CODE,COMPLEX_MACRO \
+			FILE_PATH_CHANGES,USE_NEGATIVE_ERRNO,LINUX_VERSION_CODE,COMPLEX_MACRO,VOLATILE \
 			"$f" || bad=1
 	done
 	return $bad

@@ -102,11 +102,12 @@ unsafe fn from_cred(ctx: &mut CredCtx, want: Want, cred: *const cred) {
         // SAFETY: current's own pid namespace, in task context.
         ctx.pidns_level = unsafe { bindings::checmate_current_pidns_level() };
     }
-    // SAFETY: `current_cred()` is valid while the task runs.
-    if wants!(want, CredCtx, info)
-        && core::ptr::eq(cred, unsafe { bindings::checmate_current_cred() })
-    {
-        ctx.info |= bindings::CHECMATE_CRED_F_CURRENT;
+    if wants!(want, CredCtx, info) {
+        // SAFETY: `current_cred()` is valid while the task runs.
+        let current = unsafe { bindings::checmate_current_cred() };
+        if core::ptr::eq(cred, current) {
+            ctx.info |= bindings::CHECMATE_CRED_F_CURRENT;
+        }
     }
 }
 

@@ -430,6 +430,8 @@ unsafe fn xattr(ctx: &mut InodeCtx, dentry: *const bindings::dentry, name: *cons
 ///
 /// The pointer arguments are those the LSM framework passed the hook
 /// this serves, valid for the call.
+// The hook's seven arguments, after the context and what is wanted of it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn inode_setxattr(
     ctx: &mut InodeCtx,
     _want: Want,

@@ -281,16 +281,17 @@ TEST(capable_drops_stay_unrefusable_unfilled)
 	int p[2], status, efd, fd, n = 0, drops = 0;
 	pid_t pid;
 	ssize_t r;
-	char c;
+	int c;
 
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int res = 0;
+		char b;
 
 		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
+		if (read(p[0], &b, 1) != 1)
 			_exit(99);
 		if (prctl(PR_CAPBSET_DROP, CAP_NET_RAW, 0, 0, 0))
 			res |= 1;
@@ -309,9 +310,9 @@ TEST(capable_drops_stay_unrefusable_unfilled)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	cm_detach(CHECMATE_HOOK_CAPABLE, fd);
 	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("refused: %s%s%s",
-		WEXITSTATUS(status) & 1 ? "PR_CAPBSET_DROP " : "",
-		WEXITSTATUS(status) & 2 ? "setgid " : "", WEXITSTATUS(status) & 4 ? "setuid" : "");
+	c = WEXITSTATUS(status);
+	EXPECT_EQ(0, c) TH_LOG("refused: %s%s%s", c & 1 ? "PR_CAPBSET_DROP " : "",
+			       c & 2 ? "setgid " : "", c & 4 ? "setuid" : "");
 	ASSERT_LE(0, efd);
 	while ((r = read(efd, ev, sizeof(ev))) > 0) {
 		for (int i = 0; i < r / (ssize_t)sizeof(ev[0]); i++) {
@@ -347,8 +348,8 @@ TEST(kfunc_calls_are_refused)
 
 	EXPECT_EQ(-1, load_prog(HOOK, insns, ARRAY_LEN(insns)));
 	EXPECT_EQ(EACCES, errno);
-	EXPECT_NE(NULL, strstr(verifier_log, "cannot call kernel functions")) TH_LOG("%s",
-										  verifier_log);
+	EXPECT_NE(NULL, strstr(verifier_log, "cannot call kernel functions"))
+		TH_LOG("%s", verifier_log);
 }
 
 static int stop;

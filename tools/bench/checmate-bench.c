@@ -24,10 +24,13 @@
  * operation really crosses (CROSS lines). "idle" measures the operations
  * and the probes of the always-on hooks with no program loaded (the boots
  * with and without Checmate in the kernel's LSM list). "egress" measures
- * a policy that tools/bench/guest.sh attached beforehand (the egress allowlist sample, or its BPF LSM twin)
- * with its maps pinned in PIN_DIR: it fills the allowlist with ENTRIES
- * entries, the address the benchmark connects to among them, and puts the
- * bench cgroup into the policy's cgroup map. "memory" attaches programs to
+ * a policy that tools/bench/guest.sh attached beforehand (the egress
+ * allowlist sample, or its BPF LSM twin) with its maps pinned in PIN_DIR:
+ * it fills the allowlist with ENTRIES entries, the address the benchmark
+ * connects to among them, and puts the bench cgroup into the policy's
+ * cgroup map; a CONFIG that contains "lpm" names the LPM-trie variant
+ * (tools/bench/egress_lpm.bpf.c or its twin), whose trie gets ENTRIES
+ * adjacent /30 networks, the connected address in one. "memory" attaches programs to
  * every hook and reports /proc/meminfo before and after (MEM lines).
  * "macro" unpacks a tree of 2,000 files with busybox tar, reads it back,
  * and makes 2,000 loopback TCP connections, in the cgroup the sample policy
@@ -694,6 +697,31 @@ static void egress_setup(const char *dir, const char *config, long n)
 	close(cg);
 	close(allow);
 	close(cgroups);
+}
+
+/*
+ * Fill the LPM-trie variant's trie (tools/bench/egress_lpm.bpf.c): @n
+ * adjacent /30 networks from 127.0.0.0 up, the connected address
+ * (127.0.0.1) in the first. The trie is then as deep as @n makes it
+ * (about log2(@n) nodes to the match).
+ */
+static void egress_lpm_setup(const char *dir, const char *config, long n)
+{
+	struct cidr_key {
+		__u32 prefixlen, addr;
+	} *keys = calloc(n, sizeof(*keys));
+	int trie = obj_get(dir, "egress_cidr");
+
+	if (!keys)
+		die("calloc");
+	for (long i = 0; i < n; i++) {
+		keys[i].prefixlen = 30;
+		keys[i].addr = htonl(INADDR_LOOPBACK - 1 + 4 * (__u32)i);
+	}
+	map_fill(trie, keys, sizeof(*keys), n);
+	printf("INFO %s_%ld_map_bytes %ld\n", config, n, map_memlock(trie));
+	free(keys);
+	close(trie);
 }
 
 /* INFO lines for the loaded program whose name starts with @prefix. */
@@ -1411,13 +1439,16 @@ int main(int argc, char **argv)
 		}
 		prog_info(bpf ? "bpf_lsm_prog" : "checmate_prog", bpf ? lsm_progs[0][0] : cm_progs[0][0]);
 	} else if (!strcmp(mode, "egress") && (argc == 5 || argc == 6)) {
-		int bpf = !strncmp(argv[2], "bpf", 3);
+		int bpf = !strncmp(argv[2], "bpf", 3), lpm = !!strstr(argv[2], "lpm");
 		long n = atol(argv[4]);
 		long long t0;
 
 		if (n < 1)
 			die("entries");
-		egress_setup(argv[3], argv[2], n);
+		if (lpm)
+			egress_lpm_setup(argv[3], argv[2], n);
+		else
+			egress_setup(argv[3], argv[2], n);
 		for (int i = 0; i < 500; i++)
 			op_connect();
 		t0 = now();
@@ -1426,7 +1457,12 @@ int main(int argc, char **argv)
 		printf("EGRESS %s %ld %lld\n", argv[2], n, (now() - t0) / 5000);
 		if (argc == 6)
 			measure(argv[2], 0);
-		named_prog_info(bpf ? "egress_lsm" : "egress_policy", bpf ? "egress_lsm" : "egress_conn");
+		if (lpm)
+			named_prog_info(bpf ? "egress_lpm_lsm" : "egress_lpm_policy",
+					bpf ? "egress_lpm_lsm" : "egress_lpm_conn");
+		else
+			named_prog_info(bpf ? "egress_lsm" : "egress_policy",
+					bpf ? "egress_lsm" : "egress_conn");
 	} else {
 		fprintf(stderr, "usage: checmate-bench baseline|checmate|bpf\n"
 			"       checmate-bench idle CONFIG\n"

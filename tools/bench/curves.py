@@ -92,8 +92,7 @@ def programs_per_hook(curve, base, info):
 
 def egress_entries(egress, base, info):
     res = {"op": "socket_connect_close", "baseline": base["socket_connect_close"],
-           "map": "BPF_MAP_TYPE_HASH, max_entries max(4096, entries)",
-           "lpm_trie": "not measured: samples/egress_allowlist.bpf.c has no LPM trie map"}
+           "map": {c: EGRESS_MAPS[c] for c, _ in EGRESS_CONFIGS if c in egress}}
     for cfg, pts in egress.items():
         res[cfg] = {
             "insns": {str(n): v for n, v in sorted(pts.items())},
@@ -102,6 +101,18 @@ def egress_entries(egress, base, info):
         }
     return res
 
+
+# The egress curves: the sample's hash map, and the LPM-trie variant.
+EGRESS_CONFIGS = (("checmate-egress", "Checmate, egress_allowlist sample (hash)"),
+                  ("bpf-lsm-egress", "BPF LSM twin (hash)"),
+                  ("checmate-egress-lpm", "Checmate, egress_lpm (LPM trie)"),
+                  ("bpf-lsm-egress-lpm", "BPF LSM twin (LPM trie)"))
+EGRESS_MAPS = {
+    "checmate-egress": "BPF_MAP_TYPE_HASH, max_entries max(4096, entries), (address, port) keys",
+    "bpf-lsm-egress": "BPF_MAP_TYPE_HASH, max_entries max(4096, entries), (address, port) keys",
+    "checmate-egress-lpm": "BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC, adjacent /30 networks",
+    "bpf-lsm-egress-lpm": "BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC, adjacent /30 networks",
+}
 
 FIELDS = ("Slab", "Percpu", "VmallocUsed", "MemFree")
 
@@ -185,7 +196,7 @@ def print_text(r):
     if "egress_entries" in r:
         e = r["egress_entries"]
         print(f"\nEgress allowlist, socket+connect+close (baseline {e['baseline']})")
-        for cfg in ("checmate-egress", "bpf-lsm-egress"):
+        for cfg, _ in EGRESS_CONFIGS:
             if cfg in e:
                 print(f"  {cfg}: " + ", ".join(f"{n}: {v} ({e[cfg]['overhead'][n]:+d})"
                                                for n, v in e[cfg]["insns"].items()))
@@ -274,14 +285,13 @@ def plot_lat(a, path):
 def plot_egress(e, path):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4))
-    for cfg, name in (("checmate-egress", "Checmate, egress_allowlist sample"),
-                      ("bpf-lsm-egress", "BPF LSM twin")):
+    for cfg, name in EGRESS_CONFIGS:
         if cfg in e:
             ax.plot([int(n) for n in e[cfg]["insns"]], list(e[cfg]["insns"].values()),
-                    marker="o", label=name)
+                    marker="o", linestyle="--" if cfg.endswith("-lpm") else "-", label=name)
     ax.axhline(e["baseline"], color="grey", linestyle="--", label="lsm=capability")
     ax.set_xscale("log")
-    ax.set_xlabel("allowlist entries (hash map)")
+    ax.set_xlabel("allowlist entries")
     ax.set_ylabel("instructions per socket+connect+close")
     ax.set_title("Egress allowlist size (QEMU icount)")
     ax.legend()
@@ -345,20 +355,31 @@ def write_rst(r, dest, svg_dir):
                     f"against programs already attached\n\n")
         if "egress_entries" in r:
             e = r["egress_entries"]
-            cfgs = [c for c in ("checmate-egress", "bpf-lsm-egress") if c in e]
+            cfgs = [c for c, _ in EGRESS_CONFIGS if c in e]
+            heads = {"checmate-egress": "Checmate, hash (sample)",
+                     "bpf-lsm-egress": "BPF LSM, hash (twin)",
+                     "checmate-egress-lpm": "Checmate, LPM trie",
+                     "bpf-lsm-egress-lpm": "BPF LSM, LPM trie"}
             ns = sorted({int(n) for c in cfgs for n in e[c]["insns"]})
             rows = [[f"{n:,}"] + [f"{e[c]['insns'][str(n)]} ({e[c]['overhead'][str(n)]:+d})"
-                                  for c in cfgs]
-                    + [", ".join(f"{(e[c]['map_bytes'][str(n)] or 0) / 1048576:.1f}" for c in cfgs)]
+                                  if str(n) in e[c]["insns"] else "-" for c in cfgs]
                     for n in ns]
             _table(f, f"socket+connect+close under the egress allowlist, instructions "
                       f"(overhead over lsm=capability, {e['baseline']})",
-                   ["entries", "Checmate (sample)", "BPF LSM (twin)",
-                    "map memory, MiB (Checmate, BPF LSM)"], rows)
-            f.write("- The allowlist is the sample's hash map, with room for "
-                    "max(4096, entries) entries; the sample has no LPM trie map, so "
-                    "no CIDR variant is measured. Under icount the figures count "
-                    "instructions: cache misses of a large map do not show.\n\n")
+                   ["entries"] + [heads[c] for c in cfgs], rows)
+            rows = [[f"{n:,}"] + [f"{(e[c]['map_bytes'].get(str(n)) or 0) / 1048576:.1f}"
+                                  for c in cfgs] for n in ns]
+            _table(f, "Map memory, MiB (the kernel's memlock account of the map)",
+                   ["entries"] + [heads[c] for c in cfgs], rows)
+            f.write("- Hash: the egress_allowlist sample's map of (address, port) keys, "
+                    "with room for max(4096, entries) entries; the connected address "
+                    "is one of them.\n"
+                    "- LPM trie: tools/bench/egress_lpm.bpf.c and its BPF LSM twin, "
+                    "one socket_connect program each, whose trie holds entries adjacent "
+                    "/30 networks from 127.0.0.0 up (the connected 127.0.0.1 in the "
+                    "first); a lookup walks about log2(entries) nodes to the match.\n"
+                    "- Under icount the figures count instructions: cache misses of a "
+                    "large map do not show.\n\n")
             plot_egress(e, os.path.join(svg_dir, f"{stem}-egress.svg"))
             f.write(f".. image:: {stem}-egress.svg\n   :alt: instructions per connect "
                     f"against allowlist entries\n\n")

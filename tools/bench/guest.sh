@@ -6,7 +6,8 @@
 # baseline: the operations, and the macro benchmark with no LSM programs.
 # checmate, bpf: the operations idle, with 1 and 8 allow-all programs and
 # with 0..64 on file_open (checmate-bench); the egress allowlist sample
-# (checmatectl) or its BPF LSM twin (bpftool) with 10 to 1,000,000 entries;
+# (checmatectl) or its BPF LSM twin (bpftool) with 10 to 1,000,000 entries,
+# and the same with the entries as networks in an LPM trie (egress_lpm);
 # the macro benchmark idle, with the egress and the ingress policy alone,
 # then with every sample policy applied from its policy file (checmate) or
 # with the BPF LSM twins (bpf); last, the memory of programs attached to
@@ -59,6 +60,14 @@ checmate)
 		$CTL delete egress >/dev/null
 		rm -rf /sys/fs/bpf/egress-$n
 	done
+	# The same curve with the allowlist as networks in an LPM trie.
+	for n in $ENTRIES; do
+		mkdir -p /sys/fs/bpf/lpm-$n
+		$CTL load --name egress-lpm bench/egress_lpm.bpf.o --pin-maps /sys/fs/bpf/lpm-$n >/dev/null
+		./checmate-bench egress checmate-egress-lpm /sys/fs/bpf/lpm-$n "$n"
+		$CTL delete egress-lpm >/dev/null
+		rm -rf /sys/fs/bpf/lpm-$n
+	done
 	./checmate-bench macro checmate-idle
 	# The network policies one at a time, then every sample.
 	for p in egress_allowlist ingress_filter; do
@@ -95,6 +104,13 @@ bpf)
 		[ "$n" != 1000 ] || all=all
 		./checmate-bench egress bpf-lsm-egress /sys/fs/bpf/twin-$n "$n" $all
 		rm -rf /sys/fs/bpf/twin-link-$n /sys/fs/bpf/twin-$n
+	done
+	for n in $ENTRIES; do
+		mkdir -p /sys/fs/bpf/twin-lpm-$n
+		./bpftool prog loadall bench/egress_lpm_lsm.bpf.o /sys/fs/bpf/twin-lpm-link-$n \
+			pinmaps /sys/fs/bpf/twin-lpm-$n autoattach
+		./checmate-bench egress bpf-lsm-egress-lpm /sys/fs/bpf/twin-lpm-$n "$n"
+		rm -rf /sys/fs/bpf/twin-lpm-link-$n /sys/fs/bpf/twin-lpm-$n
 	done
 	./checmate-bench macro bpf-lsm-idle
 	# The network twins one at a time, then all of them.

@@ -30,9 +30,11 @@ cp "$top/tools/bench/guest.sh" "$dest/bench-guest.sh"
 gcc -O2 -Wall -static -isystem "$hdr/include" -o "$dest/checmate-bench" \
 	"$top/tools/bench/checmate-bench.c"
 bpfcc=(clang-19 -O2 -g -Wall -target bpf -I"$hdr/include" -idirafter /usr/include)
-for t in egress ingress; do
+for t in egress ingress egress_lpm; do
 	"${bpfcc[@]}" -c "$top/tools/bench/${t}_lsm.bpf.c" -o "$dest/bench/${t}_lsm.bpf.o"
 done
+"${bpfcc[@]}" -I"$top/samples" -c "$top/tools/bench/egress_lpm.bpf.c" \
+	-o "$dest/bench/egress_lpm.bpf.o"
 for n in 100000 1000000; do
 	"${bpfcc[@]}" -DEGRESS_MAX_ENTRIES=$n -c "$top/tools/bench/egress_lsm.bpf.c" \
 		-o "$dest/bench/egress_lsm_$n.bpf.o"

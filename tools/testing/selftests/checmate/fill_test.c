@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -354,6 +355,9 @@ TEST(kfunc_calls_are_refused)
 
 static int stop;
 
+/* Well inside the harness' 30 s per test, on the debug kernel too. */
+#define RACE_SECONDS 10
+
 static void *cross(void *arg)
 {
 	long bad = 0;
@@ -371,6 +375,7 @@ static void *cross(void *arg)
 TEST_F(fill, attach_races_the_fill)
 {
 	int reader = load_check_len(0);
+	struct timespec start, now;
 	pthread_t t;
 	void *bad;
 
@@ -378,9 +383,17 @@ TEST_F(fill, attach_races_the_fill)
 	ASSERT_LE(0, reader) TH_LOG("%s", verifier_log);
 	fds[nfds++] = reader;
 	ASSERT_EQ(0, pthread_create(&t, NULL, cross, NULL));
+	/*
+	 * Bounded by time as well as by rounds: each detach waits for a grace
+	 * period, which takes far longer on a debug kernel.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (int i = 0; i < 3000; i++) {
 		ASSERT_EQ(0, cm_attach(HOOK, reader));
 		ASSERT_EQ(0, cm_detach(HOOK, reader));
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= RACE_SECONDS)
+			break;
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, pthread_join(t, &bad));

@@ -19,14 +19,16 @@
 //!   (`SCTP_PARAM_ADD_IP`, `SCTP_PARAM_SET_PRIMARY`) is processed in
 //!   softirq, for no task: the programs of these process-context hooks do
 //!   not run there.
-//! - A `sendmsg()` that starts an SCTP association also adds the addresses
-//!   of its `SCTP_DSTADDRV4` and `SCTP_DSTADDRV6` cmsgs to it
-//!   (`sctp_sendmsg_new_asoc()`), which no LSM hook sees; and TCP and MPTCP
-//!   Fast Open (`MSG_FASTOPEN`) connect from `sendmsg()`. A second
-//!   `socket_sendmsg` callback runs `socket_connect`'s programs on those
-//!   addresses. The cmsgs are checked on every send that carries them with
-//!   a `msg_name`: one to an existing association ignores them, and may be
-//!   refused for them all the same.
+//!   A `sendmsg()` that starts an association also adds the address of
+//!   each of its `SCTP_DSTADDRV4` and `SCTP_DSTADDRV6` cmsgs, which the
+//!   kernel hands to the hook as `SCTP_SENDMSG_CONNECT` too, one at a time
+//!   (`sctp_sendmsg_new_asoc()`, with the Checmate patch "sctp: check each
+//!   SCTP_DSTADDRV4/V6 address with the LSM"); a check from
+//!   `socket_sendmsg` would miss them, as `sendmmsg()` skips that hook for
+//!   a message to the same `msg_name` as the one before it.
+//! - TCP and MPTCP Fast Open (`MSG_FASTOPEN`) connect from `sendmsg()`. A
+//!   second `socket_sendmsg` callback runs `socket_connect`'s programs on
+//!   the address.
 //!
 //! Their LSM slots are on only while `socket_bind` or `socket_connect` have
 //! programs to run (`progs.rs` toggles them through `switch.rs`).
@@ -45,8 +47,6 @@ const SCTP_PRIMARY_ADDR: c_int = 6;
 const SCTP_SOCKOPT_BINDX_ADD: c_int = 100;
 const SCTP_SOCKOPT_CONNECTX: c_int = 110;
 const SCTP_SENDMSG_CONNECT: c_int = 126;
-const SCTP_DSTADDRV4: c_int = 7;
-const SCTP_DSTADDRV6: c_int = 8;
 
 const AF_INET: u32 = bindings::AF_INET;
 const AF_INET6: u32 = bindings::AF_INET6;
@@ -56,8 +56,6 @@ const EINVAL: c_int = bindings::EINVAL as c_int;
 /// of each entry of an SCTP address list (`sctp_af->sockaddr_len`).
 const SIN_LEN: usize = size_of::<bindings::sockaddr_in>();
 const SIN6_LEN: usize = size_of::<bindings::sockaddr_in6>();
-/// `sizeof(struct cmsghdr)`, which `CMSG_ALIGN` leaves as it is.
-const CMSG_HDR: usize = size_of::<bindings::cmsghdr>();
 
 /// The LSM hook `sctp_bind_connect`: each address of the list runs the
 /// programs of `socket_bind` or `socket_connect`. A list the kernel's walk
@@ -202,9 +200,8 @@ unsafe fn bind_one(
     0
 }
 
-/// The second `socket_sendmsg` callback (module docs): Fast Open, and the
-/// `SCTP_DSTADDRV4`/`V6` cmsgs of an SCTP send with `msg_name`, run the
-/// programs of `socket_connect`.
+/// The second `socket_sendmsg` callback (module docs): a Fast Open send,
+/// which connects, runs the programs of `socket_connect`.
 ///
 /// # Safety
 ///
@@ -217,100 +214,15 @@ pub(crate) unsafe extern "C" fn socket_sendmsg(
     if !progs::has_programs::<marker::socket_connect>() {
         return 0;
     }
-    // Only these two connect from a send: no context to fill for others.
+    // Only Fast Open connects from a send: no context to fill for others.
     // SAFETY: a valid msghdr (the hook's argument).
-    let fastopen = unsafe { (*msg).msg_flags } & bindings::MSG_FASTOPEN != 0;
-    // SAFETY: a valid socket; its `sk` is null or a valid sock.
-    let sctp = unsafe { (*sock).sk.as_ref() }
-        .is_some_and(|sk| sk.sk_protocol as u32 == bindings::IPPROTO_SCTP);
-    if !fastopen && !sctp {
+    if unsafe { (*msg).msg_flags } & bindings::MSG_FASTOPEN == 0 {
         return 0;
     }
     let mut ctx = SockCtx::default();
     // SAFETY: the hook's valid arguments.
     if unsafe { net::sendmsg_connect(&mut ctx, sock, msg) } {
         return progs::run::<marker::socket_connect>(&mut ctx);
-    }
-    // SAFETY: the hook's valid arguments.
-    unsafe { sctp_dstaddrs(sock, msg) }
-}
-
-/// `socket_connect`'s programs on each `SCTP_DSTADDRV4` and
-/// `SCTP_DSTADDRV6` cmsg, with the port of `msg_name`, as
-/// `sctp_sendmsg_new_asoc()` adds them to the association.
-///
-/// # Safety
-///
-/// The arguments must be the valid arguments of the LSM hook
-/// `socket_sendmsg`.
-unsafe fn sctp_dstaddrs(sock: *mut bindings::socket, msg: *mut bindings::msghdr) -> c_int {
-    // SAFETY: a valid socket; its `sk` is null or a valid sock.
-    let Some(sk) = (unsafe { (*sock).sk.as_ref() }) else {
-        return 0;
-    };
-    let family = sk.__sk_common.skc_family as u32;
-    if sk.sk_protocol as u32 != bindings::IPPROTO_SCTP || !matches!(family, AF_INET | AF_INET6) {
-        return 0;
-    }
-    // SAFETY: a valid msghdr (the hook's argument).
-    let m = unsafe { &*msg };
-    // Without a name the send goes to an association that exists
-    // (`sctp_sendmsg()`); the port is at offset 2 of either family.
-    if m.msg_name.is_null() || m.msg_namelen < 4 || m.msg_control_is_user() {
-        return 0;
-    }
-    // SAFETY: `msg_name` is the kernel's copy of `msg_namelen >= 4` bytes.
-    let port = unsafe { ptr::read_unaligned(m.msg_name.cast::<u8>().add(2).cast::<u16>()) };
-    // SAFETY: not user memory (checked above): the union holds the kernel's
-    // copy of the control messages, `msg_controllen` bytes.
-    let ctl = unsafe { m.__bindgen_anon_1.msg_control }
-        .cast::<u8>()
-        .cast_const();
-    let size = m.msg_controllen;
-    if ctl.is_null() {
-        return 0;
-    }
-    let mut off = 0usize;
-    // `for_each_cmsghdr()`: a header must fit in what is left.
-    while size - off >= CMSG_HDR {
-        // SAFETY: `off + CMSG_HDR <= size`: the header lies in the buffer.
-        let c = unsafe { ptr::read_unaligned(ctl.add(off).cast::<bindings::cmsghdr>()) };
-        let clen = c.cmsg_len;
-        // `CMSG_OK()`: `sctp_msghdr_parse()` refuses the send otherwise.
-        if clen < CMSG_HDR || clen > size - off {
-            return 0;
-        }
-        let dlen = clen - CMSG_HDR;
-        let mut sa = [0u8; SIN6_LEN];
-        // (family, entry size, address offset and size): a shorter one is
-        // `EINVAL` for the kernel, and never added.
-        let sctp = c.cmsg_level as u32 == bindings::IPPROTO_SCTP;
-        let found = match c.cmsg_type {
-            SCTP_DSTADDRV4 if sctp && dlen >= 4 => Some((AF_INET, SIN_LEN, 4usize, 4usize)),
-            SCTP_DSTADDRV6 if sctp && dlen >= 16 => Some((AF_INET6, SIN6_LEN, 8, 16)),
-            _ => None,
-        };
-        if let Some((fam, n, at, alen)) = found {
-            sa[0..2].copy_from_slice(&(fam as u16).to_ne_bytes());
-            sa[2..4].copy_from_slice(&port.to_ne_bytes());
-            // SAFETY: `dlen >= alen` bytes of data follow the header, inside
-            // the buffer (`CMSG_OK` above); `sa` has room at `at`.
-            unsafe {
-                ptr::copy_nonoverlapping(ctl.add(off + CMSG_HDR), sa.as_mut_ptr().add(at), alen)
-            };
-            let mut ctx = SockCtx::default();
-            // SAFETY: `sa` holds `n` readable bytes.
-            unsafe { net::sctp_connect_addr(&mut ctx, sk, sa.as_ptr().cast(), n as c_int, None) };
-            let ret = progs::run::<marker::socket_connect>(&mut ctx);
-            if ret != 0 {
-                return ret;
-            }
-        }
-        // `CMSG_ALIGN()`: to the size of a long.
-        off += (clen + 7) & !7;
-        if off > size {
-            break;
-        }
     }
     0
 }

@@ -95,6 +95,7 @@ kstep core 0001
 kstep core 0004
 kstep core 0003 rust/helpers/checmate.c
 kstep core 0005
+kstep core 0006
 
 step lsm "checmate: add the hook table" \
 "Checmate's hooks are one table, security/checmate/hooks.rs, as the LSM

@@ -520,6 +520,70 @@ TEST(sctp_sendmsg_new_association_meets_socket_connect)
 	close(l);
 }
 
+/* Puts one cmsg of SCTP level @type with @len bytes of @data in @m's @buf. */
+static void sctp_cmsg(struct msghdr *m, char *buf, size_t size, int type,
+		      const void *data, size_t len)
+{
+	struct cmsghdr *cm;
+
+	memset(buf, 0, size);
+	m->msg_control = buf;
+	m->msg_controllen = CMSG_SPACE(len);
+	cm = CMSG_FIRSTHDR(m);
+	cm->cmsg_level = IPPROTO_SCTP;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+}
+
+/*
+ * sendmmsg() skips the LSM (socket_sendmsg) for a message to the same
+ * msg_name as the one before it. A 0-byte SCTP_ABORT ends the association
+ * the first message started; the third message starts a new one with a
+ * refused SCTP_DSTADDRV4 address, which the kernel checks as it adds it
+ * (sctp_sendmsg_new_asoc(), patches/0006): the third message fails and no
+ * association is left.
+ */
+TEST(sctp_sendmmsg_new_association_checks_each_address)
+{
+	struct sctp_sndinfo abort_info = { .snd_flags = SCTP_ABORT };
+	struct in_addr refused = { .s_addr = LO(4) };
+	struct iovec data = { .iov_base = "x", .iov_len = 1 };
+	char abuf[CMSG_SPACE(sizeof(abort_info))];
+	char dbuf[CMSG_SPACE(sizeof(refused))];
+	socklen_t len = sizeof(__u32);
+	struct sockaddr_in to;
+	struct mmsghdr m[3];
+	int port, l, c, fd;
+	__u32 assocs = 1;
+
+	l = sctp_listener(_metadata, &port);
+	ASSERT_LE(0, l);
+	c = sctp_socket(_metadata, AF_INET, SOCK_SEQPACKET);
+	ASSERT_LE(0, c);
+	fd = deny_if(H(SOCKET_CONNECT), OFF(remote_ip4), LO(4));
+	ASSERT_LE(0, fd);
+	to = sin4(1, port);
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 3; i++) {
+		m[i].msg_hdr.msg_name = &to;
+		m[i].msg_hdr.msg_namelen = sizeof(to);
+		m[i].msg_hdr.msg_iov = &data;
+		m[i].msg_hdr.msg_iovlen = i != 1;
+	}
+	sctp_cmsg(&m[1].msg_hdr, abuf, sizeof(abuf), SCTP_SNDINFO, &abort_info,
+		  sizeof(abort_info));
+	sctp_cmsg(&m[2].msg_hdr, dbuf, sizeof(dbuf), SCTP_DSTADDRV4, &refused,
+		  sizeof(refused));
+	/* Without MSG_DONTWAIT, the third message can wait for the INIT. */
+	EXPECT_EQ(2, sendmmsg(c, m, 3, MSG_DONTWAIT));
+	ASSERT_EQ(0, getsockopt(c, SOL_SCTP, SCTP_GET_ASSOC_NUMBER, &assocs, &len));
+	EXPECT_EQ(0, assocs);
+	close(c);
+	undo(H(SOCKET_CONNECT), fd);
+	close(l);
+}
+
 /*
  * bind(2) and connect(2) of SCTP follow SCTP's address rules in
  * socket_bind's and socket_connect's contexts: an AF_INET address on an

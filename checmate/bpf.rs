@@ -372,21 +372,24 @@ impl Prog {
     /// The program must have been verified for hook `H` (its
     /// `expected_attach_type` is `H::HOOK`): the verifier checked its
     /// context accesses against `H::Ctx` only. `image` must be its own.
+    /// `ctx` must point to an `H::Ctx` valid for reads, and for writes of
+    /// the words the program may write (a subset of [`Prog::ctx_words`]).
     #[inline]
     pub(crate) unsafe fn run<H: HookType, const STATS: bool>(
         &self,
         image: &Image,
-        ctx: &mut H::Ctx,
+        ctx: *mut H::Ctx,
         _pin: &PinnedToCpu<'_>,
     ) -> u32 {
-        let ctx = ctx as *mut H::Ctx as *const c_void;
+        let ctx = ctx.cast_const().cast::<c_void>();
         // What `bpf_prog_run()` (include/linux/filter.h) does, without its
         // out-of-line helper: while run-time statistics are on, the
         // helper, which counts; otherwise a direct call of the program's
         // image, as `bpf_dispatcher_nop_func()` makes.
         if STATS {
-            // SAFETY: a valid program verified for `H` (caller), `ctx` is
-            // `H`'s; the CPU is held while `_pin` lives.
+            // `ctx` is an `H::Ctx` the program may access (caller).
+            // SAFETY: a valid program verified for `H` (caller), on `ctx`;
+            // the CPU is held while `_pin` lives.
             unsafe { bindings::bpf_prog_run(self.0.as_ptr(), ctx) }
         } else {
             // SAFETY: as above, and `image` is this program's (caller).

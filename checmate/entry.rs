@@ -67,7 +67,7 @@ macro_rules! define_entries {
             if !progs::has_programs::<marker::$lsm>() {
                 return allow;
             }
-            let mut ctx = <$ctx>::default();
+            let mut slot = core::mem::MaybeUninit::<$ctx>::uninit();
             #[allow(unused_variables)]
             let args = ($($arg,)*);
             // Filled only if the programs read it (`progs::fill_and_run`).
@@ -77,18 +77,23 @@ macro_rules! define_entries {
                 // SAFETY: the LSM framework passed this hook valid arguments.
                 unsafe { $fill(ctx, want, $($arg),*) }
             };
-            let ret = progs::fill_and_run::<marker::$lsm, _>(&mut ctx, fill);
+            #[allow(unused_variables)]
+            let (ret, filled) = progs::fill_and_run::<marker::$lsm, _>(&mut slot, fill);
             $(
             if ret != 0 {
-                $deny(&ctx);
+                // A denial always comes with the filled context.
+                if let Some(ctx) = filled {
+                    $deny(ctx);
+                }
                 return ret;
             }
             )?
             $(
-            if ret == 0 {
+            // Hooks with writable fields always fill their context.
+            if let (0, Some(ctx)) = (ret, filled) {
                 // SAFETY: `args` are the arguments the LSM framework
                 // passed this hook, valid for the call, as `$commit` needs.
-                return unsafe { $commit(&ctx, args) };
+                return unsafe { $commit(ctx, args) };
             }
             )?
             if ret == 0 {

@@ -16,7 +16,9 @@ use crate::seal::{self, HeldMap};
 use crate::stats::{Counters, Slot};
 use crate::switch;
 use core::ffi::c_int;
+use core::mem::MaybeUninit;
 use core::pin::Pin;
+use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::init::pin_init_array_from_fn;
@@ -571,42 +573,71 @@ pub(crate) fn has_programs<H: HookType>() -> bool {
     PUBLISHED[H::HOOK.index()].is_set()
 }
 
-/// The hot path: fills `ctx`, the zeroed context of hook `H`, with `fill`,
-/// as far as the hook's programs read it, and runs them on it in attach
+/// The hot path: fills the context of hook `H` in `slot` with `fill`, as
+/// far as the hook's programs read it, and runs them on it in attach
 /// order; the first denial wins. One RCU read section, one walk of a
-/// contiguous array, per-CPU counters.
+/// contiguous array, per-CPU counters. Returns the hook's verdict and the
+/// context, if it was filled: always if the verdict is a denial, and on
+/// hooks whose programs may write their context (`H::FILL_ALWAYS`).
 ///
 /// `fill` is asked for the context words the programs read
-/// (`FILL_WORDS`, a hint read without RCU); a hook whose programs read
-/// none skips the fill, and its programs read zeros, as the verifier let
-/// them read nothing. A program that reads more, attached between the hint
+/// (`FILL_WORDS`, a hint read without RCU). Programs that read none run on
+/// a shared all-zero context ([`ctx::zeroed`]): no context is filled, nor
+/// zeroed, for them. A program that reads more, attached between the hint
 /// and the walk, makes the walk stop before running anything: the context
 /// is filled in full and the programs run once, on it. The denials of a
 /// crossing that ran on a context not filled in full are reported after
 /// the walk, on the context filled in full then.
 #[inline]
-pub(crate) fn fill_and_run<H: HookType, F: Fn(&mut H::Ctx, Want)>(
-    ctx: &mut H::Ctx,
+pub(crate) fn fill_and_run<'a, H: HookType, F: Fn(&mut H::Ctx, Want)>(
+    slot: &'a mut MaybeUninit<H::Ctx>,
     fill: F,
-) -> c_int
+) -> (c_int, Option<&'a H::Ctx>)
 where
     H::Ctx: Describe,
 {
     if H::FILL_ALWAYS {
+        let ctx = slot.write(H::Ctx::default());
         fill(ctx, Want::ALL);
-        return run::<H>(ctx);
+        return (run::<H>(ctx), Some(ctx));
     }
-    let words = FILL_WORDS[H::HOOK.index()].load(Ordering::Relaxed);
-    if words != 0 {
-        return fill_then_run::<H, F>(ctx, fill, words);
+    let mut words = FILL_WORDS[H::HOOK.index()].load(Ordering::Relaxed);
+    if words == 0 {
+        let mut pending = Pending::new();
+        match run_unread::<H>(&mut pending) {
+            Some(0) if pending.n == 0 => return (0, None),
+            Some(ret) => return settle_unread::<H, F>(slot, ret, &pending, fill),
+            // No program ran (nothing is pending): run them all on the
+            // filled context.
+            None => words = ctx::ALL_WORDS,
+        }
     }
-    let mut pending = Pending::new();
-    match run_filled::<H>(ctx, 0, &mut pending) {
-        Some(ret) => settle::<H, F>(ctx, ret, &pending, fill),
-        // No program ran (nothing is pending): run them all on the filled
-        // context.
-        None => fill_then_run::<H, F>(ctx, fill, ctx::ALL_WORDS),
+    let ctx = slot.write(H::Ctx::default());
+    (fill_then_run::<H, F>(ctx, fill, words), Some(ctx))
+}
+
+/// [`fill_and_run`] after a walk on the zeroed context that denied or has
+/// denials to report: fills the context in full, reports them on it and
+/// settles the verdict ([`settle`]). Out of line: denials are rare.
+#[cold]
+#[inline(never)]
+fn settle_unread<'a, H: HookType, F: Fn(&mut H::Ctx, Want)>(
+    slot: &'a mut MaybeUninit<H::Ctx>,
+    ret: c_int,
+    pending: &Pending,
+    fill: F,
+) -> (c_int, Option<&'a H::Ctx>)
+where
+    H::Ctx: Describe,
+{
+    let ctx = slot.write(H::Ctx::default());
+    if pending.n == 0 {
+        // A denial reported already (`denied`): the caller still gets the
+        // filled context for its `on_deny`.
+        fill(ctx, Want::ALL);
+        return (ret, Some(ctx));
     }
+    (settle::<H, F>(ctx, ret, pending, fill), Some(ctx))
 }
 
 /// [`fill_and_run`] where a program reads the context: fills the `words`
@@ -634,6 +665,43 @@ where
             run::<H>(ctx)
         }
     }
+}
+
+/// The walk of programs that neither read nor write their context, on the
+/// shared all-zero one ([`ctx::zeroed`]); their denials go to `pending`.
+/// `None`, before any program runs, if a program attached since the hint
+/// reads the context, or while the BPF core's run-time statistics are on
+/// (the caller then fills the context and takes the path that counts).
+#[inline(always)]
+fn run_unread<H: HookType>(pending: &mut Pending) -> Option<c_int>
+where
+    H::Ctx: Describe,
+{
+    let guard = rcu::read_lock();
+    let Some(array) = PUBLISHED[H::HOOK.index()].get(&guard) else {
+        return Some(0);
+    };
+    if array.words != 0 || bpf::stats_enabled() {
+        return None;
+    }
+    array.runs.inc();
+    let pin = PinnedToCpu::new(&guard);
+    let ctx = ctx::zeroed::<H::Ctx>();
+    for e in array.entries.iter() {
+        let p = ptr::from_ref(ctx).cast_mut();
+        // `e.prog` was verified for `H` (as in `walk`); no program of
+        // `array` writes the context (`array.words`, their union, is 0).
+        // SAFETY: so `p`, a readable `H::Ctx`, is all it may access;
+        // `e.image` is its own; the CPU is held while `pin` lives.
+        let raw = unsafe { e.prog.run::<H, false>(&e.image, p, &pin) };
+        e.stats.inc(RUNS);
+        if raw != 0 {
+            if let Some(ret) = denied::<H>(array, e, verdict(raw), ctx, Some(&mut *pending)) {
+                return Some(ret);
+            }
+        }
+    }
+    Some(0)
 }
 
 /// Runs the programs of hook `H` on `ctx`, filled in full by the caller.

@@ -335,6 +335,41 @@ TEST(capable_drops_stay_unrefusable_unfilled)
 }
 
 /*
+ * A denial by a program that reads nothing, which ran on the shared zeroed
+ * context, still hands the hook's on_deny the context filled in full:
+ * root refused a setuid() to another user is killed (creds.rs
+ * kill_caller) rather than left root behind the failed call, as when the
+ * program reads its context (creds_test).
+ */
+TEST(unread_denial_reaches_on_deny)
+{
+	const unsigned int hook = CHECMATE_HOOK_TASK_FIX_SETUID;
+	int fd, p[2], status = 0;
+	pid_t child;
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(p));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		if (read(p[0], &c, 1) != 1)
+			_exit(99);
+		_exit(setuid(2000) ? 11 : 12);
+	}
+	fd = load_deny_tgid(hook, child, EXDEV);
+	ASSERT_LE(0, fd) TH_LOG("%s", verifier_log);
+	ASSERT_EQ(0, cm_attach(hook, fd));
+	ASSERT_EQ(1, write(p[1], &c, 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, cm_detach(hook, fd));
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+	ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("child exited with %d", WEXITSTATUS(status));
+	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+}
+
+/*
  * A Checmate program calls no kfunc: kfuncs take arguments the verifier
  * does not check (__ign), through which a program could read its context
  * unrecorded, or the kernel stack past it.

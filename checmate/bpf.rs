@@ -398,8 +398,10 @@ impl Prog {
     }
 
     /// The context words the program can read or write, as the verifier
-    /// let it ([`ctx::words`]); [`ctx::ALL_WORDS`] if it tail-calls or reads
-    /// kernel memory. Set at load, fixed after.
+    /// let it ([`ctx::words`]); [`ctx::ALL_WORDS`] if it tail-calls. Set at
+    /// load, fixed after. (A program that reads kernel memory with
+    /// `bpf_probe_read_kernel()` cannot be given its context's address: that
+    /// is a pointer leak, refused.)
     pub(crate) fn ctx_words(&self) -> u64 {
         // SAFETY: by the type invariant the program and its `aux` are valid;
         // the field is written only while the program is verified.

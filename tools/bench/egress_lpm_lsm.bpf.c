@@ -12,32 +12,8 @@
 #define AF_INET		2
 #define ECONNREFUSED	111
 
-struct sockaddr {
-	unsigned short sa_family;
-} __attribute__((preserve_access_index));
-
-struct in_addr {
-	__be32 s_addr;
-} __attribute__((preserve_access_index));
-
-struct sockaddr_in {
-	unsigned short sin_family;
-	__be16 sin_port;
-	struct in_addr sin_addr;
-} __attribute__((preserve_access_index));
-
-struct cidr_key {
-	__u32 prefixlen;
-	__u32 addr;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1000000);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct cidr_key);
-	__type(value, __u8);
-} egress_cidr SEC(".maps");
+#include "twin_sockaddr.h"
+#include "egress_lpm.h"
 
 /* int socket_connect(struct socket *sock, struct sockaddr *address, int addrlen) */
 SEC("lsm/socket_connect")

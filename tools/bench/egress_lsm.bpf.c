@@ -22,22 +22,12 @@
 #define EGRESS_MAX_ENTRIES 4096
 #endif
 
-/* Just the fields read here; libbpf relocates them against vmlinux BTF. */
-struct sockaddr {
-	unsigned short sa_family;
-} __attribute__((preserve_access_index));
+#include "twin_sockaddr.h"
 
-struct in_addr {
-	__be32 s_addr;
-} __attribute__((preserve_access_index));
-
-struct sockaddr_in {
-	unsigned short sin_family;
-	__be16 sin_port;
-	struct in_addr sin_addr;
-} __attribute__((preserve_access_index));
-
-/* Only its offset is used: a union of arrays in the kernel. */
+/*
+ * The other fields read here (CO-RE, as in twin_sockaddr.h). Of
+ * struct in6_addr only the offset is used: a union of arrays in the kernel.
+ */
 struct in6_addr {
 	__u32 addr[4];
 } __attribute__((preserve_access_index));
